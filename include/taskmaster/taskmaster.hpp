@@ -1,0 +1,21 @@
+#pragma once
+// The whole public API in one include.
+
+#include "taskmaster/core/entropy.hpp"
+#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/core/learner.hpp"
+#include "taskmaster/core/master.hpp"
+#include "taskmaster/core/progress.hpp"
+#include "taskmaster/core/run_options.hpp"
+#include "taskmaster/core/stop.hpp"
+#include "taskmaster/core/task.hpp"
+#include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/history.hpp"
+#include "taskmaster/history/history_file.hpp"
+#include "taskmaster/history/history_master.hpp"
+#include "taskmaster/history/replay.hpp"
+#include "taskmaster/history/replay_divergence.hpp"
+#include "taskmaster/learners/ignorant_learner.hpp"
+#include "taskmaster/learners/sequence_learner.hpp"
+#include "taskmaster/masters/serial_master.hpp"
+#include "taskmaster/masters/thread_master.hpp"

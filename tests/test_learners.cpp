@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include <ranges>
+#include <stdexcept>
+
+#include "taskmaster/taskmaster.hpp"
+
+namespace {
+
+using namespace taskmaster;
+
+static_assert(Learner<IgnorantLearner<double, double>>);
+static_assert(BatchLearner<SequenceLearner<double, double>>);
+static_assert(LossLearner<SequenceLearner<double, double>>);
+static_assert(FinishingLearner<SequenceLearner<double, double>>);
+
+TEST(IgnorantLearner, WalksARangeAndIgnoresResults) {
+  IgnorantLearner<int, double> learner(std::views::iota(3, 6));
+  EXPECT_EQ(learner.ask(0), 3);
+  EXPECT_EQ(learner.ask(1), 4);
+  learner.tell(3, 1e9);
+  EXPECT_EQ(learner.ask(2), 5);
+  EXPECT_EQ(learner.ask(3), std::nullopt);
+  EXPECT_EQ(learner.ask(4), std::nullopt);
+  EXPECT_EQ(learner.told(), 1u);
+}
+
+TEST(IgnorantLearner, WalksAGenerator) {
+  IgnorantLearner<double, double> learner([x = 0.0]() mutable -> std::optional<double> {
+    if (x >= 1.0) return std::nullopt;
+    return x += 0.25;
+  });
+  auto summary = evaluate(SerialMaster<double, double>([](double x) { return x; }), learner,
+                          stop::exhausted());
+  EXPECT_EQ(summary.progress.told, 4u);
+}
+
+TEST(SequenceLearner, KeepsResultsInSequenceOrderWhateverTheArrivalOrder) {
+  SequenceLearner<int, int> learner({5, 7, 5, 9});
+  EXPECT_EQ(learner.ask(2, 0), (std::vector<int>{5, 7}));
+  EXPECT_EQ(learner.ask(0), 5);
+  EXPECT_EQ(learner.ask(0), 9);
+  EXPECT_EQ(learner.ask(0), std::nullopt);
+  learner.tell(9, 90);
+  learner.tell(5, 50);  // the first pending 5
+  learner.fail(7);
+  EXPECT_FALSE(learner.done());
+  EXPECT_DOUBLE_EQ(learner.loss(), 0.25);
+  learner.tell(5, 51);
+  EXPECT_TRUE(learner.done());
+  EXPECT_EQ(learner.result(0), 50);
+  EXPECT_EQ(learner.result(1), std::nullopt);
+  EXPECT_TRUE(learner.failed(1));
+  EXPECT_EQ(learner.result(2), 51);
+  EXPECT_EQ(learner.result(3), 90);
+  EXPECT_THROW(learner.tell(5, 0), std::invalid_argument);
+}
+
+TEST(SequenceLearner, ParallelRunFillsEverySlot) {
+  std::vector<double> xs;
+  for (int i = 0; i < 500; ++i) xs.push_back(i * 0.01);
+  SequenceLearner<double, double> learner(xs);
+  ThreadMaster<double, double> master([](double x) { return x * x; }, 4);
+  evaluate(master, learner, stop::learner_done());
+  ASSERT_TRUE(learner.done());
+  for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(*learner.result(i), xs[i] * xs[i]);
+}
+
+}  // namespace
