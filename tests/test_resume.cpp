@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/gap_learner.hpp"
+#include "support/temp_files.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 #ifndef KILLABLE_RUN_PATH
@@ -32,6 +33,10 @@
 extern char** environ;
 
 namespace {
+
+using taskmaster::test_support::read_file;
+using taskmaster::test_support::TempDir;
+using taskmaster::test_support::write_file;
 
 namespace fs = std::filesystem;
 using taskmaster::EventKind;
@@ -55,34 +60,6 @@ double quick_f(const double& x) {
 }
 
 std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
-
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            fmt::format("taskmaster_{}_{}_{}", info->test_suite_name(), info->name(), ::getpid());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  [[nodiscard]] fs::path file(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::size_t count_occurrences(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

@@ -19,3 +19,4 @@
 #include "taskmaster/learners/sequence_learner.hpp"
 #include "taskmaster/masters/serial_master.hpp"
 #include "taskmaster/masters/thread_master.hpp"
+#include "taskmaster/masters/timed_call.hpp"

@@ -1,14 +1,13 @@
 #pragma once
 // A master that evaluates each task in the calling thread, one at a time.
 
-#include <chrono>
 #include <deque>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <utility>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/masters/timed_call.hpp"
 
 namespace taskmaster {
 
@@ -37,19 +36,7 @@ class SerialMaster {
     if (queue_.empty()) return std::nullopt;
     Task<X> task = std::move(queue_.front());
     queue_.pop_front();
-    const auto start = std::chrono::steady_clock::now();
-    auto seconds = [&start] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    try {
-      Y y = f_(task.x);
-      const double d = seconds();
-      return Result<X, Y>::success(task.id, std::move(task.x), std::move(y), 0, d);
-    } catch (const std::exception& e) {
-      return Result<X, Y>::failure(task.id, std::move(task.x), e.what(), 0, seconds());
-    } catch (...) {
-      return Result<X, Y>::failure(task.id, std::move(task.x), "unknown exception", 0, seconds());
-    }
+    return detail::timed_call<X, Y>(f_, std::move(task), 0);
   }
 
  private:

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/masters/timed_call.hpp"
 
 namespace taskmaster {
 
@@ -107,19 +108,22 @@ class ThreadMaster {
   }
 
   std::optional<Result<X, Y>> next() {
-    spin_until([this] { return results_ready_.load(std::memory_order_acquire) > 0; });
+    auto ready = [this] { return results_ready_.load(std::memory_order_acquire) > 0; };
+    spin_until(ready, std::chrono::microseconds(50));
+    if (!ready()) anticipate(ready);
     std::unique_lock lock(mutex_);
     if (results_.empty()) {
       if (outstanding_ == 0) return std::nullopt;
-      ++sleeping_loop_;
-      result_ready_.wait(lock, [this] { return !results_.empty() || outstanding_ == 0; });
-      --sleeping_loop_;
+      wait_for_result(lock, std::nullopt);
       if (results_.empty()) return std::nullopt;
     }
     Result<X, Y> result = std::move(results_.front());
     results_.pop_front();
     results_ready_.fetch_sub(1, std::memory_order_release);
     --outstanding_;
+    lock.unlock();
+    typical_duration_ = typical_duration_ == 0.0 ? result.duration
+                                                 : 0.8 * typical_duration_ + 0.2 * result.duration;
     return result;
   }
 
@@ -139,6 +143,8 @@ class ThreadMaster {
   struct Worker {
     std::thread thread;
     std::atomic<bool> retiring{false};
+    /// steady_clock ticks when the running task started; 0 while idle.
+    std::atomic<std::int64_t> started{0};
   };
   struct Queued {
     Task<X> task;
@@ -151,8 +157,7 @@ class ThreadMaster {
   /// taking the cores from workers doing real work when there are more
   /// threads than cores.
   template <class Ready>
-  static void spin_until(Ready ready) {
-    constexpr auto spin_time = std::chrono::microseconds(50);
+  static void spin_until(Ready ready, std::chrono::microseconds spin_time) {
     const auto deadline = std::chrono::steady_clock::now() + spin_time;
     for (unsigned i = 1;; ++i) {
       if (ready()) return;
@@ -163,12 +168,53 @@ class ThreadMaster {
     }
   }
 
+  /// For tasks long enough to be worth it, sleeps until shortly before the
+  /// earliest running task is expected to end (its start plus the typical
+  /// duration seen so far), then polls: the loop takes the result within a
+  /// microsecond instead of a scheduler wake-up later, which is what keeps
+  /// workers busy when capacity equals the number of workers. The margin
+  /// covers the kernel's timer slack (50 us by default).
+  template <class Ready>
+  void anticipate(Ready ready) {
+    using namespace std::chrono;
+    if (typical_duration_ < 300e-6) return;
+    std::unique_lock lock(mutex_);
+    std::int64_t earliest = 0;
+    for (const auto& w : workers_) {
+      const std::int64_t started = w->started.load(std::memory_order_acquire);
+      if (started != 0 && (earliest == 0 || started < earliest)) earliest = started;
+    }
+    if (earliest == 0 || !results_.empty()) return;
+    const auto expected =
+        steady_clock::time_point(steady_clock::duration(earliest)) +
+        duration_cast<steady_clock::duration>(duration<double>(typical_duration_));
+    const auto wake = expected - microseconds(150);
+    if (wake > steady_clock::now()) wait_for_result(lock, wake);
+    lock.unlock();
+    spin_until(ready, microseconds(400));
+  }
+
+  /// Sleeps until a result is there, nothing is outstanding, or `until`.
+  void wait_for_result(std::unique_lock<std::mutex>& lock,
+                       std::optional<std::chrono::steady_clock::time_point> until) {
+    auto done = [this] { return !results_.empty() || outstanding_ == 0; };
+    ++sleeping_loop_;
+    if (until) {
+      result_ready_.wait_until(lock, *until, done);
+    } else {
+      result_ready_.wait(lock, done);
+    }
+    --sleeping_loop_;
+  }
+
   void work(int index, Worker& self) {
     for (;;) {
-      spin_until([this, &self] {
-        return queued_.load(std::memory_order_acquire) > 0 ||
-               self.retiring.load(std::memory_order_acquire);
-      });
+      spin_until(
+          [this, &self] {
+            return queued_.load(std::memory_order_acquire) > 0 ||
+                   self.retiring.load(std::memory_order_acquire);
+          },
+          std::chrono::microseconds(50));
       std::unique_lock lock(mutex_);
       auto can_go = [this, &self] {
         return !tasks_.empty() || shutting_down_ || self.retiring.load(std::memory_order_acquire);
@@ -189,7 +235,10 @@ class ThreadMaster {
       queued_.fetch_sub(1, std::memory_order_release);
       lock.unlock();
 
-      Result<X, Y> result = evaluate(index, std::move(queued.task));
+      self.started.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                         std::memory_order_release);
+      Result<X, Y> result = detail::timed_call<X, Y>(f_, std::move(queued.task), index);
+      self.started.store(0, std::memory_order_release);
 
       lock.lock();
       if (queued.generation != generation_) continue;  // cancelled meanwhile
@@ -198,23 +247,6 @@ class ThreadMaster {
       const bool wake = sleeping_loop_ > 0;
       lock.unlock();
       if (wake) result_ready_.notify_one();
-    }
-  }
-
-  Result<X, Y> evaluate(int worker, Task<X> task) {
-    const auto start = std::chrono::steady_clock::now();
-    auto seconds = [&start] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    try {
-      Y y = f_(task.x);
-      const double d = seconds();
-      return Result<X, Y>::success(task.id, std::move(task.x), std::move(y), worker, d);
-    } catch (const std::exception& e) {
-      return Result<X, Y>::failure(task.id, std::move(task.x), e.what(), worker, seconds());
-    } catch (...) {
-      return Result<X, Y>::failure(task.id, std::move(task.x), "unknown exception", worker,
-                                   seconds());
     }
   }
 
@@ -232,6 +264,7 @@ class ThreadMaster {
   std::size_t sleeping_workers_ = 0;
   std::size_t sleeping_loop_ = 0;
   std::uint64_t generation_ = 0;
+  double typical_duration_ = 0.0;  // seconds; read and written by the loop's thread only
   bool shutting_down_ = false;
 };
 
