@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-cmake --preset release >/dev/null
+cmake --preset release -DTASKMASTER_BUILD_EXAMPLES=ON >/dev/null
 cmake --build --preset release -j "$(nproc)" --target parallel_sampling
 exec build/release/examples/parallel_sampling "$@"
