@@ -133,6 +133,12 @@ class Learner1D {
         out.points.push_back(i + 1 == n ? b_ : a_ + static_cast<double>(i) * step);
       }
       out.loss_improvements.assign(n, inf);
+    } else if (n == 1 && missing.empty()) {
+      // The greedy rule below, for one point: halve the top interval.
+      const Entry* top = top_combined();
+      const double loss = slab_[top->slot].loss_combined;
+      out.points.push_back(top->x_left + (top->x_right - top->x_left) / 2.0);
+      out.loss_improvements.push_back(loss / 2);
     } else {
       distribute(n, missing, out);
     }
@@ -476,7 +482,11 @@ class Learner1D {
     return out;
   }
 
+  /// The bounds neither evaluated, pending nor failed, in increasing order.
   std::vector<double> missing_bounds() const {
+    if (!index_.empty() && index_.begin()->first == a_ && std::prev(index_.end())->first == b_) {
+      return {};
+    }
     std::vector<double> missing;
     for (double bound : {a_, b_}) {
       if (index_.find(bound) == index_.end()) missing.push_back(bound);
@@ -519,7 +529,9 @@ class Learner1D {
   }
 
   double top_loss(Heap& heap, double Node::*loss, std::uint32_t Node::*stamp) const {
-    if (!missing_bounds().empty()) return std::numeric_limits<double>::infinity();
+    const bool bounds_known =
+        !index_.empty() && index_.begin()->first == a_ && std::prev(index_.end())->first == b_;
+    if (!bounds_known) return std::numeric_limits<double>::infinity();
     while (!heap.empty() && slab_[heap.front().slot].*stamp != heap.front().stamp) {
       std::pop_heap(heap.begin(), heap.end(), Below{});
       heap.pop_back();
