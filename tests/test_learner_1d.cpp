@@ -356,6 +356,18 @@ TEST(Learner1D, RemoveUnfinishedAndFailedPoints) {
   }
 }
 
+TEST(Learner1D, AForgottenPendingPointLeavesNoTrace) {
+  Learner1D<double> learner(-1.0, 1.0);
+  sample(learner, peak, 40);
+  const auto before = learner.propose(6, false);
+  const double loss = learner.pending_loss();
+  const auto marked = learner.propose(6);
+  for (double x : marked.points) learner.forget_pending(x);
+  EXPECT_EQ(learner.pending_count(), 0u);
+  EXPECT_EQ(learner.pending_loss(), loss);
+  EXPECT_EQ(learner.propose(6, false).points, before.points);
+}
+
 TEST(Learner1D, SaveAndLoadGiveTheSameFutureAsks) {
   Learner1D<double> original(-1.0, 1.0);
   sample(original, peak, 150);

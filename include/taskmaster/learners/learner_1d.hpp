@@ -239,6 +239,32 @@ class Learner1D {
     ++failed_count_;
   }
 
+  /// Takes back a pending mark, as if x had never been asked.
+  void forget_pending(const double& x) {
+    auto it = index_.find(x);
+    if (it == index_.end() || slab_[it->second].state != State::pending) return;
+    const bool has_a = it != index_.begin();
+    Iter b = std::next(it);
+    Iter a = has_a ? std::prev(it) : index_.end();
+    release(it->second);
+    index_.erase(it);
+    --pending_count_;
+    if (!has_a) return;
+    if (b == index_.end()) {
+      ++slab_[a->second].stamp_combined;  // a is now the last point: no interval
+      return;
+    }
+    Iter left = is_real(a) ? a : prev_real(a);
+    Iter right = is_real(b) ? b : next_real(b);
+    if (left == index_.end() || right == index_.end()) {
+      set_combined_loss(a->second, std::numeric_limits<double>::infinity(), b->first);
+    } else {
+      const double dx = right->first - left->first;
+      set_combined_loss(a->second, (b->first - a->first) * slab_[left->second].loss_real / dx,
+                        b->first);
+    }
+  }
+
   /// Forgets every pending point.
   void remove_unfinished() {
     for (auto it = index_.begin(); it != index_.end();) {
