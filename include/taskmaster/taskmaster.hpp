@@ -15,6 +15,7 @@
 #include "taskmaster/history/history_master.hpp"
 #include "taskmaster/history/replay.hpp"
 #include "taskmaster/history/replay_divergence.hpp"
+#include "taskmaster/learners/average_learner_1d.hpp"
 #include "taskmaster/learners/balancing_learner.hpp"
 #include "taskmaster/learners/ignorant_learner.hpp"
 #include "taskmaster/learners/learner_1d.hpp"

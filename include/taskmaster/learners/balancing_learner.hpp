@@ -26,18 +26,6 @@
 
 namespace taskmaster {
 
-/// A learner that can say, without changing, which point it would ask next
-/// and how much that point would improve its loss: what BalancingLearner
-/// needs of its children.
-template <class L>
-concept AdaptiveLearner = Learner<L> && requires(L& l, const L& cl, const input_of<L>& x) {
-  { l.propose(std::size_t{1}, false) } -> std::same_as<Proposal<input_of<L>>>;
-  l.tell_pending(x);
-  { cl.loss() } -> std::convertible_to<double>;
-  { cl.pending_loss() } -> std::convertible_to<double>;
-  { cl.size() } -> std::convertible_to<std::size_t>;
-};
-
 /// How BalancingLearner picks the learner that gets the next point
 /// (python-adaptive's strategies).
 enum class BalancingStrategy {

@@ -178,6 +178,35 @@ class Learner1D {
     }
   }
 
+  /// Replaces the value of an evaluated point (an average that got another
+  /// sample) and updates the losses around it; `extent` (the new sample)
+  /// widens the y scale as a told value would.
+  void update_value(double x, const Y& value, const Y& extent) {
+    auto it = index_.find(x);
+    if (it == index_.end() || slab_[it->second].state != State::real) {
+      throw std::invalid_argument(fmt::format("Learner1D::update_value: {} was never told", x));
+    }
+    check_input(x, value);
+    slab_[it->second].y = value;
+    update_y_scale(extent);
+    update_losses_after_tell(it);
+    if (y_scale_ > recompute_factor * old_y_scale_) {
+      recompute_all_losses();
+      old_y_scale_ = y_scale_;
+    }
+  }
+
+  /// The losses of the intervals on each side of x, counting pending points
+  /// (infinite where there is no such interval).
+  [[nodiscard]] std::pair<double, double> losses_around(double x) const {
+    const double inf = std::numeric_limits<double>::infinity();
+    auto it = index_.find(x);
+    if (it == index_.end()) return {inf, inf};
+    const double left = it == index_.begin() ? inf : slab_[std::prev(it)->second].loss_combined;
+    const double right = std::next(it) == index_.end() ? inf : slab_[it->second].loss_combined;
+    return {left, right};
+  }
+
   /// Tells many results at once. When they are many compared with what is
   /// known (as python-adaptive decides: more than half as many as known, and
   /// more than two), the structure is rebuilt in one pass instead.

@@ -1,8 +1,11 @@
 #pragma once
 // What an adaptive learner proposes when asked for several points at once.
 
+#include <concepts>
 #include <cstddef>
 #include <vector>
+
+#include "taskmaster/core/learner.hpp"
 
 namespace taskmaster {
 
@@ -21,6 +24,18 @@ struct Proposal {
   std::vector<double> loss_improvements;
 
   [[nodiscard]] std::size_t size() const noexcept { return points.size(); }
+};
+
+/// A learner that can say, without changing, which point it would ask next
+/// and how much that point would improve its loss: what BalancingLearner
+/// needs of its children.
+template <class L>
+concept AdaptiveLearner = Learner<L> && requires(L& l, const L& cl, const input_of<L>& x) {
+  { l.propose(std::size_t{1}, false) } -> std::same_as<Proposal<input_of<L>>>;
+  l.tell_pending(x);
+  { cl.loss() } -> std::convertible_to<double>;
+  { cl.pending_loss() } -> std::convertible_to<double>;
+  { cl.size() } -> std::convertible_to<std::size_t>;
 };
 
 }  // namespace taskmaster
