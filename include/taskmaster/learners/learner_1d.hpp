@@ -6,7 +6,7 @@
 // batches, with the same tie-breaking (losses rounded to 12 digits, ties to
 // the interval further left), so that it asks the very same points. The
 // data structures differ: intervals live in the node of their left end and
-// their losses in two heaps with lazy invalidation, so that each point costs
+// their losses in two indexed heaps updated in place, so that each point costs
 // O(log N) with small constants.
 
 #include <algorithm>
@@ -32,6 +32,7 @@
 
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/learners/interval_queue.hpp"
 #include "taskmaster/learners/learner_1d_losses.hpp"
 #include "taskmaster/learners/proposal.hpp"
 
@@ -135,9 +136,9 @@ class Learner1D {
       out.loss_improvements.assign(n, inf);
     } else if (n == 1 && missing.empty()) {
       // The greedy rule below, for one point: halve the top interval.
-      const Entry* top = top_combined();
-      const double loss = slab_[top->slot].loss_combined;
-      out.points.push_back(top->x_left + (top->x_right - top->x_left) / 2.0);
+      const auto& top = combined_.interval(combined_.top());
+      const double loss = slab_[combined_.top()].loss_combined;
+      out.points.push_back(top.x_left + (top.x_right - top.x_left) / 2.0);
       out.loss_improvements.push_back(loss / 2);
     } else {
       distribute(n, missing, out);
@@ -280,7 +281,7 @@ class Learner1D {
     --pending_count_;
     if (!has_a) return;
     if (b == index_.end()) {
-      ++slab_[a->second].stamp_combined;  // a is now the last point: no interval
+      combined_.erase(a->second);  // a is now the last point: no interval
       return;
     }
     Iter left = is_real(a) ? a : prev_real(a);
@@ -312,13 +313,9 @@ class Learner1D {
 
   /// The largest loss over the intervals between evaluated points (infinite
   /// while a bound is neither evaluated nor pending).
-  [[nodiscard]] double loss() const {
-    return top_loss(real_heap_, &Node::loss_real, &Node::stamp_real);
-  }
+  [[nodiscard]] double loss() const { return top_loss(real_, &Node::loss_real); }
   /// The largest loss counting pending points as dividers.
-  [[nodiscard]] double pending_loss() const {
-    return top_loss(combined_heap_, &Node::loss_combined, &Node::stamp_combined);
-  }
+  [[nodiscard]] double pending_loss() const { return top_loss(combined_, &Node::loss_combined); }
 
   /// Number of evaluated points (also those outside the bounds).
   [[nodiscard]] std::size_t size() const noexcept { return real_count_ + outside_.size(); }
@@ -423,30 +420,8 @@ class Learner1D {
     Y y{};
     double loss_real = 0.0;      // loss of [x, next evaluated point]
     double loss_combined = 0.0;  // loss of [x, next point of any kind]
-    std::uint32_t stamp_real = 0;
-    std::uint32_t stamp_combined = 0;
     State state = State::free;
   };
-
-  /// A heap entry: the loss of the interval [x_left, x_right] whose left end
-  /// lives in `slot`, valid while the slot's stamp still equals `stamp`.
-  struct Entry {
-    double key;  // the finite, rounded loss that orders intervals
-    double x_left;
-    double x_right;
-    std::uint32_t slot;
-    std::uint32_t stamp;
-  };
-  /// Heap order: larger key first; on a tie the interval further left
-  /// (python-adaptive sorts by (-loss, interval)).
-  struct Below {
-    bool operator()(const Entry& a, const Entry& b) const {
-      if (a.key != b.key) return a.key < b.key;
-      if (a.x_left != b.x_left) return a.x_left > b.x_left;
-      return a.x_right > b.x_right;
-    }
-  };
-  using Heap = std::vector<Entry>;
 
   /// A group of k - 1 new points spread evenly over [x_left, x_right] while
   /// a batch is distributed (python-adaptive's "quals").
@@ -499,16 +474,14 @@ class Learner1D {
     Node& node = slab_[slot];
     node.it = it;
     node.y = Y{};
-    ++node.stamp_real;
-    ++node.stamp_combined;
     return slot;
   }
 
   void release(std::uint32_t slot) {
     Node& node = slab_[slot];
     node.state = State::free;
-    ++node.stamp_real;
-    ++node.stamp_combined;
+    real_.erase(slot);
+    combined_.erase(slot);
     free_.push_back(slot);
   }
 
@@ -554,45 +527,21 @@ class Learner1D {
   void set_real_loss(std::uint32_t slot, double loss, double x_right) {
     Node& node = slab_[slot];
     node.loss_real = loss;
-    ++node.stamp_real;
-    push(real_heap_, Entry{detail::finite_loss(loss, node.it->first, x_right, sort_x_scale()),
-                           node.it->first, x_right, slot, node.stamp_real});
+    const double x = node.it->first;
+    real_.set(slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
   }
   void set_combined_loss(std::uint32_t slot, double loss, double x_right) {
     Node& node = slab_[slot];
     node.loss_combined = loss;
-    ++node.stamp_combined;
-    push(combined_heap_, Entry{detail::finite_loss(loss, node.it->first, x_right, sort_x_scale()),
-                               node.it->first, x_right, slot, node.stamp_combined});
-  }
-  double sort_x_scale() const { return x_scale_; }
-
-  void push(Heap& heap, const Entry& e) {
-    heap.push_back(e);
-    std::push_heap(heap.begin(), heap.end(), Below{});
-    if (heap.size() > 4 * index_.size() + 64) compact(heap);
+    const double x = node.it->first;
+    combined_.set(slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
   }
 
-  bool valid_real(const Entry& e) const { return slab_[e.slot].stamp_real == e.stamp; }
-  bool valid_combined(const Entry& e) const { return slab_[e.slot].stamp_combined == e.stamp; }
-
-  /// Drops the stale entries of a heap whose stale part outgrew the live one.
-  void compact(Heap& heap) {
-    const bool real = &heap == &real_heap_;
-    std::erase_if(heap, [&](const Entry& e) { return real ? !valid_real(e) : !valid_combined(e); });
-    std::make_heap(heap.begin(), heap.end(), Below{});
-  }
-
-  double top_loss(Heap& heap, double Node::*loss, std::uint32_t Node::*stamp) const {
+  double top_loss(const detail::IntervalQueue& queue, double Node::*loss) const {
     const bool bounds_known =
         !index_.empty() && index_.begin()->first == a_ && std::prev(index_.end())->first == b_;
-    if (!bounds_known) return std::numeric_limits<double>::infinity();
-    while (!heap.empty() && slab_[heap.front().slot].*stamp != heap.front().stamp) {
-      std::pop_heap(heap.begin(), heap.end(), Below{});
-      heap.pop_back();
-    }
-    if (heap.empty()) return std::numeric_limits<double>::infinity();
-    return slab_[heap.front().slot].*loss;
+    if (!bounds_known || queue.empty()) return std::numeric_limits<double>::infinity();
+    return slab_[queue.top()].*loss;
   }
 
   /// The loss of the interval between two consecutive evaluated points,
@@ -671,7 +620,7 @@ class Learner1D {
     if (!has_right && std::next(x) != index_.end()) {
       set_combined_loss(x->second, std::numeric_limits<double>::infinity(), std::next(x)->first);
     }
-    if (!has_right) ++slab_[x->second].stamp_real;  // the last evaluated point has no interval
+    if (!has_right) real_.erase(x->second);  // the last evaluated point has no interval
   }
 
   void update_losses_after_pending(Iter x) {
@@ -745,7 +694,7 @@ class Learner1D {
   /// Recomputes the losses of the intervals between all points from those
   /// of the evaluated intervals.
   void rebuild_combined() {
-    combined_heap_.clear();
+    combined_.clear();
     const double inf = std::numeric_limits<double>::infinity();
     Iter first_real = index_.end();
     Iter last_real = index_.end();
@@ -768,7 +717,7 @@ class Learner1D {
       const bool after = last_real != index_.end() && !(it->first < last_real->first);
       if (before || after) set_combined_loss(it->second, inf, std::next(it)->first);
     }
-    if (!index_.empty()) ++slab_[std::prev(index_.end())->second].stamp_combined;
+    if (!index_.empty()) combined_.erase(std::prev(index_.end())->second);
   }
 
   /// Rebuilds scales and all losses from the points (tell_many's fast path).
@@ -780,13 +729,13 @@ class Learner1D {
       if (slab_[slot].state == State::real) update_y_scale(slab_[slot].y);
     }
     old_y_scale_ = y_scale_;
-    real_heap_.clear();
+    real_.clear();
     recompute_all_losses();
     Iter last = index_.end();
     for (Iter it = index_.begin(); it != index_.end(); ++it) {
       if (is_real(it)) last = it;
     }
-    if (last != index_.end()) ++slab_[last->second].stamp_real;
+    if (last != index_.end()) real_.erase(last->second);
     rebuild_combined();
   }
 
@@ -814,28 +763,27 @@ class Learner1D {
     }
     taken_.clear();
     for (std::size_t todo = n - missing.size(); todo > 0; --todo) {
-      const Entry* interval = top_combined();
+      const bool has_interval = !combined_.empty();
       bool split_interval = quals.empty();
-      if (!split_interval && interval != nullptr) {
+      if (!split_interval && has_interval) {
         // Compare (finite loss, interval) tuples as Python does; an interval
         // (a, b) sorts before the group (a, b, k).
         const Qual& best = *quals.begin();
-        const double ikey = detail::finite_loss(slab_[interval->slot].loss_combined,
-                                                interval->x_left, interval->x_right, x_scale_);
-        if (ikey != best.key) {
-          split_interval = ikey > best.key;
-        } else if (interval->x_left != best.x_left) {
-          split_interval = interval->x_left > best.x_left;
+        const auto& interval = combined_.interval(combined_.top());
+        if (interval.key != best.key) {
+          split_interval = interval.key > best.key;
+        } else if (interval.x_left != best.x_left) {
+          split_interval = interval.x_left > best.x_left;
         } else {
-          split_interval = interval->x_right > best.x_right;
+          split_interval = interval.x_right > best.x_right;
         }
       }
-      if (split_interval && interval != nullptr) {
-        const double loss = slab_[interval->slot].loss_combined;
-        quals.insert(qual(interval->x_left, interval->x_right, 2, loss / 2));
-        taken_.push_back(*interval);
-        std::pop_heap(combined_heap_.begin(), combined_heap_.end(), Below{});
-        combined_heap_.pop_back();
+      if (split_interval && has_interval) {
+        const std::uint32_t slot = combined_.top();
+        const auto interval = combined_.interval(slot);
+        quals.insert(qual(interval.x_left, interval.x_right, 2, slab_[slot].loss_combined / 2));
+        taken_.emplace_back(slot, interval);
+        combined_.erase(slot);
       } else {
         Qual best = *quals.begin();
         quals.erase(quals.begin());
@@ -854,24 +802,13 @@ class Learner1D {
     }
   }
 
-  /// The best valid entry of the combined heap, dropping stale ones on top.
-  const Entry* top_combined() {
-    while (!combined_heap_.empty() && !valid_combined(combined_heap_.front())) {
-      std::pop_heap(combined_heap_.begin(), combined_heap_.end(), Below{});
-      combined_heap_.pop_back();
-    }
-    return combined_heap_.empty() ? nullptr : &combined_heap_.front();
-  }
-
   /// Puts back the intervals a batch took that are still intact (not split
   /// because the learner was left unchanged, or because their new point
   /// coincided with an existing one).
   void restore_taken() {
-    for (const Entry& e : taken_) {
-      if (valid_combined(e)) {
-        combined_heap_.push_back(e);
-        std::push_heap(combined_heap_.begin(), combined_heap_.end(), Below{});
-      }
+    for (const auto& [slot, interval] : taken_) {
+      if (!combined_.contains(slot) && slab_[slot].state != State::free)
+        combined_.set(slot, interval);
     }
     taken_.clear();
   }
@@ -898,10 +835,9 @@ class Learner1D {
   std::size_t real_count_ = 0;
   std::size_t pending_count_ = 0;
   std::size_t failed_count_ = 0;
-  // Mutable: reading the loss drops stale entries from the top.
-  mutable Heap real_heap_;
-  mutable Heap combined_heap_;
-  std::vector<Entry> taken_;
+  detail::IntervalQueue real_;      // intervals between evaluated points
+  detail::IntervalQueue combined_;  // intervals between points of any kind
+  std::vector<std::pair<std::uint32_t, detail::IntervalQueue::Interval>> taken_;
 
   std::vector<double> scratch_x_;
   std::vector<double> scratch_y_;
