@@ -1,0 +1,293 @@
+// learner_2d: speed, memory and sampling quality of the triangulation learners.
+//
+//   learner_2d           full run (about a minute); exits 1 if a target is missed
+//   learner_2d --quick   small sizes, for smoke runs; always exits 0
+//   learner_2d --json    one JSON object per figure and line
+//
+// All timings are CPU time of the learner's ask and tell only (the cost of the function,
+// python-adaptive's ring, is measured separately and subtracted).
+// See bench/README.md.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "taskmaster/taskmaster.hpp"
+
+namespace {
+
+namespace tk = taskmaster;
+using Point = std::array<double, 2>;
+
+constexpr tk::Bounds2D square{{{-1, 1}, {-1, 1}}};
+
+double ring(const Point& p) {
+  const double r = p[0] * p[0] + p[1] * p[1] - 0.75 * 0.75;
+  return p[0] + std::exp(-r * r / std::pow(0.2, 4));
+}
+
+struct Figure {
+  std::string name;
+  std::string description;
+  double value = 0;
+  std::string unit;
+  std::optional<double> target;  // value must be >= target (or <= for "_max" figures)
+  bool lower_is_better = false;
+  nlohmann::json parameters = nlohmann::json::object();
+
+  [[nodiscard]] bool passed() const {
+    if (!target) return true;
+    return lower_is_better ? value <= *target : value >= *target;
+  }
+};
+
+/// Peak resident memory of this process so far (VmHWM), in bytes.
+double peak_memory_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024;
+  }
+  return NAN;
+}
+
+/// CPU time of this thread, in seconds: the machine these figures come from
+/// is shared, and wall time would count other processes' turns.
+double thread_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+/// Sequential ask(1)/tell; returns the CPU seconds spent inside the learner
+/// at each checkpoint (cumulative). Reading a CPU clock around every call
+/// would cost more than the function, so the loop is timed whole and the
+/// function's own cost, measured on the same points, is subtracted.
+template <class L, class F>
+std::vector<double> run_sequential(L& learner, F f, const std::vector<std::size_t>& checkpoints) {
+  std::vector<double> seconds;
+  std::vector<typename L::input_type> asked;
+  double inside = 0;
+  std::size_t done = 0;
+  for (std::size_t target : checkpoints) {
+    asked.clear();
+    const double t0 = thread_seconds();
+    for (; done < target; ++done) {
+      auto x = *learner.ask(0);
+      learner.tell(x, f(x));
+      asked.push_back(std::move(x));
+    }
+    const double t1 = thread_seconds();
+    double sink = 0;
+    for (const auto& x : asked) sink += f(x);
+    const double t2 = thread_seconds();
+    if (sink == 42) std::fputs("", stderr);  // keeps the evaluations
+    inside += (t1 - t0) - (t2 - t1);
+    seconds.push_back(inside);
+  }
+  return seconds;
+}
+
+double mean_error(const tk::Learner2D<double>& learner) {
+  double total = 0;
+  for (int i = 0; i <= 400; ++i) {
+    for (int j = 0; j <= 400; ++j) {
+      const Point p{-1 + 2.0 * i / 400, -1 + 2.0 * j / 400};
+      total += std::abs(learner.interpolate(p).value_or(NAN) - ring(p));
+    }
+  }
+  return total / (401.0 * 401.0);
+}
+
+void sequential_2d(std::vector<Figure>& out, bool quick) {
+  const std::vector<std::size_t> checkpoints =
+      quick ? std::vector<std::size_t>{2'000, 10'000}
+            : std::vector<std::size_t>{10'000, 100'000, 1'000'000};
+  const double memory_before = peak_memory_bytes();
+  tk::Learner2D<double> learner(square);
+  const auto seconds = run_sequential(learner, ring, checkpoints);
+  const double memory_after = peak_memory_bytes();
+  std::size_t previous = 0;
+  double previous_seconds = 0;
+  for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+    const auto n = checkpoints[i];
+    const double rate = static_cast<double>(n - previous) / (seconds[i] - previous_seconds);
+    Figure f{fmt::format("learner2d_sequential_rate_{}", n),
+             fmt::format("Learner2D ask(1)/tell, points {}..{}", previous, n),
+             rate,
+             "points/s",
+             std::nullopt,
+             false,
+             {{"from", previous}, {"to", n}, {"loss", "default"}}};
+    if (n == 10'000 && !quick) f.target = 100'000;
+    out.push_back(f);
+    previous = n;
+    previous_seconds = seconds[i];
+  }
+  // Cost per point relative to N = 1e4: log N growth allows log(N)/log(1e4).
+  if (checkpoints.size() == 3) {
+    const double per_point_1e4 = seconds[0] / 1e4;
+    const double per_point_last = (seconds[2] - seconds[1]) / 9e5;
+    out.push_back({"learner2d_cost_growth_1e4_to_1e6",
+                   "per-point cost in 1e5..1e6 over per-point cost in 0..1e4",
+                   per_point_last / per_point_1e4,
+                   "ratio",
+                   std::log(1e6) / std::log(1e4) * 1.5,  // log N growth plus cache effects
+                   true,
+                   {}});
+  }
+  out.push_back({"learner2d_peak_memory_per_point",
+                 "peak resident memory (VmHWM) growth over the run, per point",
+                 (memory_after - memory_before) / static_cast<double>(checkpoints.back()),
+                 "bytes/point",
+                 std::nullopt,
+                 false,
+                 {{"points", checkpoints.back()}}});
+}
+
+void batched_2d(std::vector<Figure>& out, bool quick) {
+  const std::size_t n = quick ? 2'000 : 10'000, batch = 100;
+  tk::Learner2D<double> learner(square);
+  double inside = 0;
+  std::size_t told = 0;
+  while (told < n) {
+    const double t0 = thread_seconds();
+    const auto xs = learner.ask(batch, 0);
+    inside += thread_seconds() - t0;
+    std::vector<double> ys;
+    for (const auto& x : xs) ys.push_back(ring(x));
+    const double t1 = thread_seconds();
+    for (std::size_t i = 0; i < xs.size(); ++i) learner.tell(xs[i], ys[i]);
+    inside += thread_seconds() - t1;
+    told += xs.size();
+  }
+  out.push_back({"learner2d_batch100_rate",
+                 "Learner2D ask(100) then 100 tells, up to N points",
+                 static_cast<double>(told) / inside,
+                 "points/s",
+                 std::nullopt,
+                 false,
+                 {{"points", told}, {"batch", batch}}});
+}
+
+void quality_2d(std::vector<Figure>& out) {
+  tk::Learner2D<double> learner(square);
+  run_sequential(learner, ring, {1'000});
+  const double at_1000 = mean_error(learner);
+  run_sequential(learner, ring, {4'000});
+  const double at_5000 = mean_error(learner);
+  tk::Learner2D<double> grid(square, tk::loss2d::uniform());
+  std::vector<Point> xs;
+  std::vector<double> ys;
+  for (int i = 0; i < 71; ++i) {
+    for (int j = 0; j < 71; ++j) {
+      xs.push_back({-1 + 2.0 * i / 70, -1 + 2.0 * j / 70});
+      ys.push_back(ring(xs.back()));
+    }
+  }
+  grid.tell_many(xs, ys);
+  const double uniform = mean_error(grid);
+  out.push_back({"learner2d_ring_error_1000",
+                 "mean |error| of linear interpolation, 401x401 grid",
+                 at_1000,
+                 "",
+                 1.1 * 1.07e-2,
+                 true,
+                 {{"points", 1000}, {"python_adaptive", 1.07e-2}}});
+  out.push_back({"learner2d_ring_error_5000",
+                 "mean |error| of linear interpolation, 401x401 grid",
+                 at_5000,
+                 "",
+                 1.1 * 1.38e-3,
+                 true,
+                 {{"points", 5000}, {"python_adaptive", 1.38e-3}}});
+  out.push_back({"uniform_grid_ring_error_5041",
+                 "the same for a 71x71 uniform grid",
+                 uniform,
+                 "",
+                 std::nullopt,
+                 false,
+                 {{"points", 5041}}});
+  out.push_back({"learner2d_advantage_over_grid_5000",
+                 "uniform grid error / Learner2D error",
+                 uniform / at_5000,
+                 "ratio",
+                 5.0,
+                 false,
+                 {}});
+}
+
+/// The ring's 3D analogue: a sharp spherical shell on a slope.
+double shell(const std::vector<double>& p) {
+  const double r = p[0] * p[0] + p[1] * p[1] + p[2] * p[2] - 0.75 * 0.75;
+  return p[0] + std::exp(-r * r / std::pow(0.2, 4));
+}
+
+void sequential_nd(std::vector<Figure>& out, bool quick) {
+  const std::size_t n = quick ? 2'000 : 10'000;
+  tk::LearnerND<double> learner(std::vector<std::array<double, 2>>(3, {-1.0, 1.0}));
+  const auto seconds = run_sequential(learner, shell, {n});
+  Figure f{fmt::format("learnernd_3d_sequential_rate_{}", n),
+           "LearnerND in 3D, ask(1)/tell, default loss",
+           static_cast<double>(n) / seconds[0],
+           "points/s",
+           std::nullopt,
+           false,
+           {{"points", n}, {"dim", 3}}};
+  if (!quick) f.target = 20'000;
+  out.push_back(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, json = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "--json") {
+      json = true;
+    } else {
+      fmt::print(stderr, "usage: learner_2d [--quick] [--json]\n");
+      return 2;
+    }
+  }
+  std::vector<Figure> figures;
+  quality_2d(figures);
+  batched_2d(figures, quick);
+  sequential_nd(figures, quick);
+  sequential_2d(figures, quick);  // last: its peak memory must not include the others
+
+  bool all_passed = true;
+  for (const auto& f : figures) {
+    all_passed = all_passed && f.passed();
+    if (json) {
+      nlohmann::json j{{"name", f.name},
+                       {"value", f.value},
+                       {"unit", f.unit},
+                       {"parameters", f.parameters},
+                       {"passed", f.passed()},
+                       {"quick", quick},
+                       {"target", f.target ? nlohmann::json(*f.target) : nlohmann::json()}};
+      fmt::print("{}\n", j.dump());
+    } else {
+      fmt::print("{:<40} {:>14.5g} {:<11} {}{}\n", f.name, f.value, f.unit, f.description,
+                 f.target ? fmt::format(" (target {} {:.4g}: {})", f.lower_is_better ? "<=" : ">=",
+                                        *f.target, f.passed() ? "ok" : "MISSED")
+                          : "");
+    }
+  }
+  return quick || all_passed ? 0 : 1;
+}

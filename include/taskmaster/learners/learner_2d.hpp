@@ -1,0 +1,249 @@
+#pragma once
+// Learner2D: adaptive sampling of a function of two variables on a rectangle.
+//
+// The algorithm is python-adaptive's Learner2D (learner/learner2D.py): the
+// domain is triangulated (Delaunay) through the points sampled so far, each
+// triangle gets a loss, and the next point goes into the triangle with the
+// largest loss, at the midpoint of its longest edge when the triangle is badly
+// shaped and at its centroid otherwise. Unlike the original, which rebuilds
+// the whole triangulation every ten points, the triangulation here is updated
+// incrementally (CGAL, exact predicates) and only the triangles a new point
+// changes get new losses, kept in a priority queue: a step costs O(log N).
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "taskmaster/core/entropy.hpp"
+#include "taskmaster/learners/learner_2d_losses.hpp"
+#include "taskmaster/learners/proposal.hpp"
+
+namespace taskmaster {
+
+/// The rectangle a Learner2D samples: `{{x_min, x_max}, {y_min, y_max}}`.
+using Bounds2D = std::array<std::array<double, 2>, 2>;
+
+/// Values on a regular grid: `xs.size() * ys.size()` points, `vdim` numbers
+/// each, NaN where the grid point lies outside the sampled region.
+///
+/// @code
+/// taskmaster::Grid2D grid = learner.interpolated_on_grid(101);
+/// double centre = grid.at(50, 50);
+/// @endcode
+struct Grid2D {
+  std::vector<double> xs;
+  std::vector<double> ys;
+  std::size_t vdim = 1;
+  /// `values[(i * ys.size() + j) * vdim + c]` is component c at (xs[i], ys[j]).
+  std::vector<double> values;
+
+  [[nodiscard]] double at(std::size_t i, std::size_t j, std::size_t c = 0) const {
+    return values.at((i * ys.size() + j) * vdim + c);
+  }
+};
+
+namespace detail {
+
+/// Everything of Learner2D that does not depend on the output type; outputs
+/// are flat arrays of `vdim` doubles. The CGAL triangulation lives in its
+/// implementation (src/learners/learner_2d_core.cpp), out of users' headers.
+class Learner2DCore {
+ public:
+  /// `vdim == 0`: the number of output components is taken from the first tell.
+  Learner2DCore(const Bounds2D& bounds, TriangleLoss loss, double aspect_ratio, std::size_t vdim);
+  ~Learner2DCore();
+  Learner2DCore(Learner2DCore&&) noexcept;
+  Learner2DCore& operator=(Learner2DCore&&) noexcept;
+  Learner2DCore(const Learner2DCore&) = delete;
+  Learner2DCore& operator=(const Learner2DCore&) = delete;
+
+  std::optional<std::pair<Point2, double>> ask_one();
+  Proposal<Point2> propose(std::size_t n, bool mark_pending);
+  void tell(const Point2& x, std::span<const double> y);
+  void tell_many(const std::vector<Point2>& xs, std::span<const double> ys);
+  void tell_pending(const Point2& x);
+  void fail(const Point2& x);
+  void remove_unfinished();
+
+  [[nodiscard]] double loss() const;
+  [[nodiscard]] double pending_loss() const;
+  [[nodiscard]] std::size_t size() const noexcept;
+  [[nodiscard]] std::size_t pending_size() const noexcept;
+  [[nodiscard]] std::size_t failed_size() const noexcept;
+  [[nodiscard]] std::size_t vdim() const noexcept;
+  [[nodiscard]] bool bounds_are_done() const noexcept;
+  [[nodiscard]] const Bounds2D& bounds() const noexcept;
+  [[nodiscard]] double aspect_ratio() const noexcept;
+
+  [[nodiscard]] const std::vector<Point2>& told_points() const noexcept;
+  [[nodiscard]] std::span<const double> told_value(std::size_t i) const;
+  [[nodiscard]] std::vector<Point2> pending_points() const;
+
+  /// Linear interpolation of the told data at x; nullopt outside their hull.
+  [[nodiscard]] std::optional<std::vector<double>> interpolate(const Point2& x) const;
+  [[nodiscard]] Grid2D interpolated_on_grid(std::size_t n) const;
+  /// The triangles of the told data, in original coordinates.
+  [[nodiscard]] std::vector<std::array<Point2, 3>> triangles() const;
+
+  [[nodiscard]] nlohmann::json save() const;
+  void load(const nlohmann::json& state);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace detail
+
+/// Learns a function f(x, y) on a rectangle, sampling densely where f is hard
+/// to approximate linearly (python-adaptive's Learner2D, incremental).
+///
+/// `Y` is `double` for a scalar function or `std::vector<double>` for a
+/// vector-valued one (the number of components comes from the first value
+/// told, or from the constructor). Inputs are `std::array<double, 2>`.
+///
+/// - The four corners are asked first. Pending points enter the
+///   triangulation with a value linearly interpolated from their triangle
+///   (0 until all corners are known), so several points asked at once spread
+///   out. `propose(n, false)` only looks: it returns the n best triangles'
+///   points without changing anything.
+/// - `aspect_ratio` > 1 stretches triangles along x (for functions with more
+///   detail along y), as in the original.
+/// - A NaN or infinite value, or a failed point, marks its vertex as "no
+///   value": the triangles around it are treated as flat (their loss is the
+///   loss of a flat triangle of that shape), gradients and value ranges ignore
+///   it, and the rest of the domain refines as if the point were absent.
+/// - Points outside the bounds, NaN coordinates and values of the wrong
+///   length are rejected with `std::invalid_argument`. Telling a point again
+///   replaces its value (as in the original); `tell_pending` of a known point
+///   does nothing.
+/// - `save()`/`load()` write and replay the learner's changes, so a loaded
+///   learner is identical to the saved one (it asks the same points next).
+///
+/// @code
+/// taskmaster::Learner2D<double> learner({{{-1, 1}, {-1, 1}}});
+/// auto ring = [](std::array<double, 2> p) {
+///   double r = p[0] * p[0] + p[1] * p[1] - 0.5625;
+///   return p[0] + std::exp(-r * r / 0.0016);
+/// };
+/// taskmaster::evaluate(taskmaster::SerialMaster<std::array<double, 2>, double>(ring), learner,
+///                      taskmaster::stop::points(1000));
+/// auto grid = learner.interpolated_on_grid(200);
+/// @endcode
+template <class Y = double>
+class Learner2D {
+  static_assert(std::is_same_v<Y, double> || std::is_same_v<Y, std::vector<double>>,
+                "Learner2D outputs are double or std::vector<double>");
+  static constexpr bool scalar = std::is_same_v<Y, double>;
+
+ public:
+  using input_type = Point2;
+  using output_type = Y;
+
+  explicit Learner2D(const Bounds2D& bounds, TriangleLoss loss = loss2d::default_loss(),
+                     double aspect_ratio = 1.0, std::size_t vdim = scalar ? 1 : 0)
+      : core_(bounds, std::move(loss), aspect_ratio, scalar ? 1 : vdim) {}
+
+  std::optional<Point2> ask(Entropy = 0) {
+    auto next = core_.ask_one();
+    if (!next) return std::nullopt;
+    return next->first;
+  }
+  std::vector<Point2> ask(std::size_t n, Entropy) { return core_.propose(n, true).points; }
+  /// Up to n points and the loss each is expected to remove; `mark_pending =
+  /// false` leaves the learner unchanged.
+  Proposal<Point2> propose(std::size_t n, bool mark_pending = true) {
+    return core_.propose(n, mark_pending);
+  }
+
+  void tell(const Point2& x, const Y& y) { core_.tell(x, as_span(y)); }
+  void tell_many(const std::vector<Point2>& xs, const std::vector<Y>& ys) {
+    if (xs.size() != ys.size()) {
+      throw std::invalid_argument(
+          fmt::format("Learner2D::tell_many: {} points but {} values", xs.size(), ys.size()));
+    }
+    if constexpr (scalar) {
+      core_.tell_many(xs, ys);
+    } else {
+      std::vector<double> flat;
+      for (const auto& y : ys) flat.insert(flat.end(), y.begin(), y.end());
+      if (!ys.empty() && flat.size() != ys.size() * ys.front().size()) {
+        throw std::invalid_argument("Learner2D::tell_many: values of different lengths");
+      }
+      if (!ys.empty() && core_.vdim() != 0 && ys.front().size() != core_.vdim()) {
+        throw std::invalid_argument(
+            fmt::format("Learner2D::tell_many: values have {} components, expected {}",
+                        ys.front().size(), core_.vdim()));
+      }
+      core_.tell_many(xs, flat);
+    }
+  }
+  void tell_pending(const Point2& x) { core_.tell_pending(x); }
+  void fail(const Point2& x) { core_.fail(x); }
+  void remove_unfinished() { core_.remove_unfinished(); }
+
+  /// The largest triangle loss of the told data (inf until the corners are known).
+  [[nodiscard]] double loss() const { return core_.loss(); }
+  /// The largest triangle loss with pending points at their interpolated values.
+  [[nodiscard]] double pending_loss() const { return core_.pending_loss(); }
+  /// Number of told points.
+  [[nodiscard]] std::size_t size() const noexcept { return core_.size(); }
+  [[nodiscard]] std::size_t pending_size() const noexcept { return core_.pending_size(); }
+  [[nodiscard]] std::size_t vdim() const noexcept { return core_.vdim(); }
+  [[nodiscard]] bool bounds_are_done() const noexcept { return core_.bounds_are_done(); }
+  [[nodiscard]] const Bounds2D& bounds() const noexcept { return core_.bounds(); }
+
+  /// The told points in the order they were first told, and their values.
+  [[nodiscard]] const std::vector<Point2>& points() const noexcept { return core_.told_points(); }
+  [[nodiscard]] Y value(std::size_t i) const { return from_span(core_.told_value(i)); }
+  [[nodiscard]] std::vector<Point2> pending_points() const { return core_.pending_points(); }
+
+  /// Linear interpolation of the told data; nullopt outside their convex hull
+  /// (the whole rectangle once the corners are known).
+  [[nodiscard]] std::optional<Y> interpolate(const Point2& x) const {
+    auto v = core_.interpolate(x);
+    if (!v) return std::nullopt;
+    return from_span(*v);
+  }
+  /// The interpolation on an n x n grid spanning the bounds.
+  [[nodiscard]] Grid2D interpolated_on_grid(std::size_t n) const {
+    return core_.interpolated_on_grid(n);
+  }
+  /// The current Delaunay triangles of the told points.
+  [[nodiscard]] std::vector<std::array<Point2, 3>> triangles() const { return core_.triangles(); }
+
+  [[nodiscard]] nlohmann::json save() const { return core_.save(); }
+  /// Replays a saved state into this learner, which must be new and built
+  /// with the same bounds, loss and aspect ratio.
+  void load(const nlohmann::json& state) { core_.load(state); }
+
+ private:
+  static std::span<const double> as_span(const Y& y) {
+    if constexpr (scalar) {
+      return {&y, 1};
+    } else {
+      return {y.data(), y.size()};
+    }
+  }
+  static Y from_span(std::span<const double> v) {
+    if constexpr (scalar) {
+      return v.empty() ? std::nan("") : v[0];
+    } else {
+      return Y(v.begin(), v.end());
+    }
+  }
+
+  detail::Learner2DCore core_;
+};
+
+}  // namespace taskmaster

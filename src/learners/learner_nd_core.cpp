@@ -1,0 +1,855 @@
+// LearnerND's triangulation (CGAL's d-dimensional Delaunay triangulation with
+// exact predicates) and bookkeeping.
+
+#include <CGAL/Delaunay_triangulation.h>
+#include <CGAL/Epick_d.h>
+#include <CGAL/Triangulation_data_structure.h>
+#include <CGAL/Triangulation_full_cell.h>
+#include <CGAL/Triangulation_vertex.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/ranges.h>
+
+#include "taskmaster/history/codec.hpp"
+#include "taskmaster/learners/learner_nd.hpp"
+
+namespace taskmaster::detail {
+
+namespace {
+
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+struct CellInfo {
+  double loss = 0;
+  std::uint64_t key = 0;    // from the vertex ids: breaks ties between equal losses
+  std::uint64_t stamp = 0;  // of the queue entry carrying `loss`; 0: none
+  std::uint64_t visit = 0;
+};
+
+using Kernel = CGAL::Epick_d<CGAL::Dynamic_dimension_tag>;
+using Tds = CGAL::Triangulation_data_structure<CGAL::Dynamic_dimension_tag,
+                                               CGAL::Triangulation_vertex<Kernel, std::uint32_t>,
+                                               CGAL::Triangulation_full_cell<Kernel, CellInfo>>;
+using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
+using Cell = Delaunay::Full_cell_handle;
+using Vertex = Delaunay::Vertex_handle;
+
+/// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
+/// pivoting; false if a is singular.
+bool solve(std::vector<double>& a, std::vector<double>& b, std::size_t n) {
+  for (std::size_t c = 0; c < n; ++c) {
+    std::size_t pivot = c;
+    for (std::size_t r = c + 1; r < n; ++r)
+      if (std::abs(a[r * n + c]) > std::abs(a[pivot * n + c])) pivot = r;
+    if (a[pivot * n + c] == 0) return false;
+    if (pivot != c) {
+      for (std::size_t j = 0; j < n; ++j) std::swap(a[c * n + j], a[pivot * n + j]);
+      std::swap(b[c], b[pivot]);
+    }
+    for (std::size_t r = c + 1; r < n; ++r) {
+      const double f = a[r * n + c] / a[c * n + c];
+      for (std::size_t j = c; j < n; ++j) a[r * n + j] -= f * a[c * n + j];
+      b[r] -= f * b[c];
+    }
+  }
+  for (std::size_t c = n; c-- > 0;) {
+    for (std::size_t j = c + 1; j < n; ++j) b[c] -= a[c * n + j] * b[j];
+    b[c] /= a[c * n + c];
+  }
+  return true;
+}
+
+/// Barycentric coordinates of p in the simplex `points` ((n + 1) rows of n).
+std::optional<std::vector<double>> barycentric(std::span<const double> points,
+                                               std::span<const double> p, std::size_t n) {
+  std::vector<double> a(n * n), b(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t i = 0; i < n; ++i) a[r * n + i] = points[(i + 1) * n + r] - points[r];
+    b[r] = p[r] - points[r];
+  }
+  if (!solve(a, b, n)) return std::nullopt;
+  std::vector<double> weights(n + 1);
+  double rest = 1;
+  for (std::size_t i = 0; i < n; ++i) weights[i + 1] = b[i], rest -= b[i];
+  weights[0] = rest;
+  return weights;
+}
+
+/// A Delaunay triangulation of valued points with simplex losses in a
+/// priority queue, updated where the triangulation changes.
+class SimplexMesh {
+ public:
+  struct Candidate {
+    Cell cell;
+    double loss;
+    std::uint64_t stamp;
+  };
+
+  SimplexMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
+      : dim_(dim), loss_(loss), vdim_(vdim), triangulation_(static_cast<int>(dim)) {}
+
+  void set_vdim(std::size_t vdim) {
+    vdim_ = vdim;
+    values_.assign(vertices_.size() * vdim, 0.0);
+    std::fill(has_value_.begin(), has_value_.end(), std::uint8_t{0});
+    low_.clear();
+    high_.clear();
+    recompute_everything();
+  }
+
+  [[nodiscard]] bool contains(std::uint32_t id) const {
+    return id < vertices_.size() && vertices_[id] != Vertex();
+  }
+
+  bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
+              bool has_value, Cell near = Cell()) {
+    grow(id);
+    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    const bool full = triangulation_.current_dimension() == static_cast<int>(dim_);
+    if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
+    Delaunay::Locate_type type;
+    Delaunay::Face face(triangulation_.maximal_dimension());
+    Delaunay::Facet facet;
+    const Cell located = triangulation_.locate(point, type, face, facet, near);
+    if (type == Delaunay::ON_VERTEX) return false;
+    if (full) {
+      // The simplices in conflict disappear: invalidate their queue entries
+      // before their memory can be reused.
+      conflict_.clear();
+      triangulation_.compute_conflict_zone(point, located, std::back_inserter(conflict_));
+      for (Cell c : conflict_) c->data().stamp = 0;
+    }
+    const Vertex v = triangulation_.insert(point, type, face, facet, located);
+    v->data() = id;
+    vertices_[id] = v;
+    last_inserted_ = v;
+    store_value(id, values, has_value);
+    if (!full || scale_changed()) {
+      recompute_everything();
+    } else {
+      dirty_.push_back(v);  // every new simplex is incident to v
+    }
+    return true;
+  }
+
+  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+    if (!contains(id)) return;
+    store_value(id, values, has_value);
+    if (scale_changed()) {
+      recompute_everything();
+    } else {
+      dirty_.push_back(vertices_[id]);
+    }
+  }
+
+  void remove(const std::vector<std::uint32_t>& ids) {
+    dirty_.clear();
+    for (std::uint32_t id : ids) {
+      if (!contains(id)) continue;
+      triangulation_.remove(vertices_[id]);
+      vertices_[id] = Vertex();
+      has_value_[id] = 0;
+    }
+    last_inserted_ = triangulation_.number_of_vertices() > 0
+                         ? Vertex(triangulation_.finite_vertices_begin().base())
+                         : Vertex();
+    recompute_everything();  // rare: rebuilding the queue keeps no stale cell in it
+  }
+
+  std::optional<Candidate> pop_best() {
+    flush();
+    while (!queue_.empty()) {
+      std::pop_heap(queue_.begin(), queue_.end(), Lower{});
+      const Entry e = queue_.back();
+      queue_.pop_back();
+      if (e.cell->data().stamp == e.stamp) return Candidate{e.cell, e.loss, e.stamp};
+    }
+    return std::nullopt;
+  }
+  void push_back(const Candidate& c) {
+    if (c.cell->data().stamp != c.stamp) return;
+    queue_.push_back({c.loss, c.cell->data().key, c.stamp, c.cell});
+    std::push_heap(queue_.begin(), queue_.end(), Lower{});
+  }
+  std::optional<double> max_loss() {
+    flush();
+    while (!queue_.empty() && queue_.front().cell->data().stamp != queue_.front().stamp) {
+      std::pop_heap(queue_.begin(), queue_.end(), Lower{});
+      queue_.pop_back();
+    }
+    if (queue_.empty()) return std::nullopt;
+    return queue_.front().loss;
+  }
+
+  /// A cell's vertex indices ordered by vertex id: removals permute a
+  /// cell's vertices, and every computation on a cell follows this order so
+  /// that equal simplices give bit-identical losses and points.
+  [[nodiscard]] std::vector<int> ordered(Cell c) const {
+    std::vector<int> order(dim_ + 1);
+    for (std::size_t i = 0; i <= dim_; ++i) order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(),
+              [&](int a, int b) { return c->vertex(a)->data() < c->vertex(b)->data(); });
+    return order;
+  }
+
+  /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
+  [[nodiscard]] std::vector<double> corners(Cell c) const {
+    std::vector<double> out;
+    out.reserve((dim_ + 1) * dim_);
+    for (int i : ordered(c)) {
+      const auto& p = c->vertex(i)->point();
+      for (std::size_t d = 0; d < dim_; ++d) out.push_back(p[static_cast<int>(d)]);
+    }
+    return out;
+  }
+
+  [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
+                                                               Cell near = Cell()) const {
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) return std::nullopt;
+    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
+    Delaunay::Locate_type type;
+    Delaunay::Face face(triangulation_.maximal_dimension());
+    Delaunay::Facet facet;
+    const Cell c = triangulation_.locate(point, type, face, facet, near);
+    if (type == Delaunay::OUTSIDE_CONVEX_HULL || type == Delaunay::OUTSIDE_AFFINE_HULL ||
+        triangulation_.is_infinite(c)) {
+      return std::nullopt;
+    }
+    auto weights = barycentric(corners(c), p, dim_);
+    if (!weights) return std::nullopt;
+    const auto order = ordered(c);
+    std::vector<double> out(vdim_, 0.0);
+    double total = 0;
+    for (std::size_t i = 0; i <= dim_; ++i) {
+      const std::uint32_t id = c->vertex(order[i])->data();
+      if (!has_value_[id]) continue;  // points without a value drop out
+      total += (*weights)[i];
+      for (std::size_t k = 0; k < vdim_; ++k) out[k] += (*weights)[i] * values_[id * vdim_ + k];
+    }
+    if (!(std::abs(total) > 1e-12)) return std::nullopt;
+    for (double& v : out) v /= total;
+    return out;
+  }
+
+  [[nodiscard]] std::size_t simplex_count() const {
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) return 0;
+    return triangulation_.number_of_finite_full_cells();
+  }
+
+ private:
+  struct Entry {
+    double loss;
+    std::uint64_t key;
+    std::uint64_t stamp;
+    Cell cell;
+  };
+  /// Larger loss first; equal losses by a key from the vertex ids, so the
+  /// order does not depend on when each loss was computed (a loaded learner
+  /// computes them in other batches).
+  struct Lower {
+    bool operator()(const Entry& a, const Entry& b) const noexcept {
+      if (a.loss != b.loss) return a.loss < b.loss;
+      if (a.key != b.key) return a.key > b.key;
+      return a.stamp > b.stamp;
+    }
+  };
+
+  void grow(std::uint32_t id) {
+    if (id < vertices_.size()) return;
+    vertices_.resize(id + 1);
+    values_.resize((id + 1) * vdim_, 0.0);
+    has_value_.resize(id + 1, 0);
+  }
+
+  void store_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+    bool finite = has_value;
+    for (double v : values) finite = finite && std::isfinite(v);
+    has_value_[id] = finite ? 1 : 0;
+    if (low_.size() != vdim_) {
+      low_.assign(vdim_, infinity);
+      high_.assign(vdim_, -infinity);
+    }
+    for (std::size_t c = 0; c < vdim_; ++c) {
+      values_[id * vdim_ + c] = finite ? values[c] : 0.0;
+      if (!finite) continue;
+      low_[c] = std::min(low_[c], values[c]);
+      high_[c] = std::max(high_[c], values[c]);
+    }
+  }
+
+  [[nodiscard]] double value_scale() const {
+    double scale = 0;
+    for (std::size_t c = 0; c < low_.size(); ++c)
+      if (low_[c] <= high_[c]) scale = std::max(scale, high_[c] - low_[c]);
+    return scale > 0 ? scale : 1.0;
+  }
+  // python-adaptive's _recompute_losses_factor: all losses are recomputed
+  // when the output scale moves by more than 10%.
+  bool scale_changed() {
+    const double scale = value_scale();
+    if (scale > loss_scale_ * 1.1 || scale * 1.1 < loss_scale_) {
+      loss_scale_ = scale;
+      return true;
+    }
+    return false;
+  }
+
+  void flush() {
+    if (dirty_.empty()) return;
+    ++visit_;
+    for (Vertex v : dirty_) {
+      cells_.clear();
+      triangulation_.incident_full_cells(v, std::back_inserter(cells_));
+      for (Cell c : cells_) {
+        visit(c);
+        if (!loss_->uses_neighbors) continue;
+        for (int i = 0; i <= static_cast<int>(dim_); ++i) visit(c->neighbor(i));
+      }
+    }
+    dirty_.clear();
+  }
+  void visit(Cell c) {
+    if (triangulation_.is_infinite(c) || c->data().visit == visit_) return;
+    c->data().visit = visit_;
+    compute_loss(c);
+  }
+
+  void recompute_everything() {
+    dirty_.clear();
+    queue_.clear();
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) return;
+    loss_scale_ = value_scale();
+    for (auto c = triangulation_.finite_full_cells_begin();
+         c != triangulation_.finite_full_cells_end(); ++c) {
+      compute_loss(c.base());
+    }
+  }
+
+  void compute_loss(Cell c) {
+    const std::size_t n = dim_ + 1;
+    points_.clear();
+    values_scratch_.assign(n * vdim_, 0.0);
+    bool flat = false;
+    const auto order = ordered(c);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Vertex v = c->vertex(order[i]);
+      for (std::size_t d = 0; d < dim_; ++d) points_.push_back(v->point()[static_cast<int>(d)]);
+      flat = flat || !has_value_[v->data()];
+    }
+    if (!flat) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t id = c->vertex(order[i])->data();
+        for (std::size_t k = 0; k < vdim_; ++k)
+          values_scratch_[i * vdim_ + k] = values_[id * vdim_ + k] / loss_scale_;
+      }
+    }
+    SimplexSample sample;
+    sample.dim = dim_;
+    sample.vdim = vdim_;
+    sample.value_scale = loss_scale_;
+    neighbor_points_.clear();
+    neighbor_values_.clear();
+    if (loss_->uses_neighbors) {
+      for (std::size_t k = 0; k < n; ++k) {
+        const int i = order[k];  // the facet across from the k-th vertex
+        const Cell g = c->neighbor(i);
+        if (triangulation_.is_infinite(g)) continue;
+        const Vertex w = g->vertex(c->mirror_index(i));
+        if (!flat && !has_value_[w->data()]) continue;
+        for (std::size_t d = 0; d < dim_; ++d)
+          neighbor_points_.push_back(w->point()[static_cast<int>(d)]);
+        for (std::size_t k = 0; k < vdim_; ++k)
+          neighbor_values_.push_back(flat ? 0.0 : values_[w->data() * vdim_ + k] / loss_scale_);
+        ++sample.neighbor_count;
+      }
+    }
+    sample.points = points_;
+    sample.values = values_scratch_;
+    sample.neighbor_points = neighbor_points_;
+    sample.neighbor_values = neighbor_values_;
+    double loss = loss_->function(sample);
+    if (std::isnan(loss)) loss = 0;
+    ids_.clear();
+    for (std::size_t i = 0; i < n; ++i) ids_.push_back(c->vertex(order[i])->data());
+    std::uint64_t key = 0;
+    for (std::uint64_t id : ids_) {  // SplitMix64 steps over the sorted ids
+      key += id + 0x9E3779B97F4A7C15ULL;
+      key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL;
+      key ^= key >> 31;
+    }
+    c->data().loss = loss;
+    c->data().key = key;
+    c->data().stamp = ++stamp_;
+    queue_.push_back({loss, key, stamp_, c});
+    std::push_heap(queue_.begin(), queue_.end(), Lower{});
+    if (queue_.size() > 2 * triangulation_.number_of_full_cells() + 64) rebuild_queue();
+  }
+
+  void rebuild_queue() {
+    queue_.clear();
+    for (auto c = triangulation_.finite_full_cells_begin();
+         c != triangulation_.finite_full_cells_end(); ++c) {
+      if (c->data().stamp != 0)
+        queue_.push_back({c->data().loss, c->data().key, c->data().stamp, c.base()});
+    }
+    std::make_heap(queue_.begin(), queue_.end(), Lower{});
+  }
+
+  std::size_t dim_;
+  const SimplexLoss* loss_;
+  std::size_t vdim_;
+  Delaunay triangulation_;
+  std::vector<Vertex> vertices_;
+  std::vector<double> values_;
+  std::vector<std::uint8_t> has_value_;
+  std::vector<double> low_, high_;
+  double loss_scale_ = 1.0;
+  std::vector<Entry> queue_;
+  std::uint64_t stamp_ = 0, visit_ = 0;
+  Vertex last_inserted_;
+  std::vector<Vertex> dirty_;
+  std::vector<Cell> cells_, conflict_;
+  std::vector<double> points_, values_scratch_, neighbor_points_, neighbor_values_;
+  std::vector<std::uint64_t> ids_;
+};
+
+enum class State : std::uint8_t { pending, told, failed };
+struct Known {
+  std::uint32_t id;
+  State state;
+  std::uint32_t told_index;
+};
+
+std::string describe(std::span<const double> p) { return fmt::format("({})", fmt::join(p, ", ")); }
+
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json::parse(encode(v));
+}
+
+}  // namespace
+
+struct LearnerNDCore::Impl {
+  std::vector<std::array<double, 2>> bounds;
+  std::size_t dim;
+  SimplexLoss loss;
+  std::size_t vdim;
+  std::vector<std::vector<double>> corners;
+
+  // Points are keyed by their exact coordinates (-0.0 folded into 0.0).
+  std::map<std::vector<double>, Known> known;
+  std::vector<std::vector<double>> point_of_id;
+  std::vector<std::vector<double>> told_points;
+  std::vector<double> told_values;
+  std::size_t pending_count = 0;
+  mutable bool corners_done = false;
+
+  SimplexMesh combined;
+  mutable SimplexMesh real;
+  std::vector<std::uint32_t> real_queue;
+  mutable std::size_t real_synced = 0;
+
+  nlohmann::json changes = nlohmann::json::array();
+
+  Impl(std::vector<std::array<double, 2>> b, SimplexLoss l, std::size_t vd)
+      : bounds(std::move(b)),
+        dim(bounds.size()),
+        loss(std::move(l)),
+        vdim(vd),
+        combined(bounds.size(), &loss, vd),
+        real(bounds.size(), &loss, vd) {
+    if (dim < 2) {
+      throw std::invalid_argument(
+          fmt::format("LearnerND: needs at least 2 dimensions, got {} (use Learner1D)", dim));
+    }
+    if (dim > 16)
+      throw std::invalid_argument(fmt::format("LearnerND: {} dimensions is too many", dim));
+    for (std::size_t d = 0; d < dim; ++d) {
+      if (!std::isfinite(bounds[d][0]) || !std::isfinite(bounds[d][1]) ||
+          !(bounds[d][0] < bounds[d][1])) {
+        throw std::invalid_argument(fmt::format(
+            "LearnerND: bounds of dimension {} must be finite with min < max, got [{}, {}]", d,
+            bounds[d][0], bounds[d][1]));
+      }
+    }
+    if (!loss.function) throw std::invalid_argument("LearnerND: the loss has no function");
+    // The corners in lexicographic order, as python-adaptive sorts them.
+    for (std::size_t mask = 0; mask < (std::size_t{1} << dim); ++mask) {
+      std::vector<double> c(dim);
+      for (std::size_t d = 0; d < dim; ++d) c[d] = bounds[d][(mask >> (dim - 1 - d)) & 1];
+      corners.push_back(c);
+    }
+  }
+
+  [[nodiscard]] std::vector<double> scaled(std::span<const double> p) const {
+    std::vector<double> s(dim);
+    for (std::size_t d = 0; d < dim; ++d)
+      s[d] = (p[d] - bounds[d][0]) / (bounds[d][1] - bounds[d][0]);
+    return s;
+  }
+  [[nodiscard]] std::vector<double> unscaled(std::span<const double> s) const {
+    std::vector<double> p(dim);
+    for (std::size_t d = 0; d < dim; ++d) {
+      p[d] = std::clamp(bounds[d][0] + s[d] * (bounds[d][1] - bounds[d][0]), bounds[d][0],
+                        bounds[d][1]);
+      if (p[d] == 0) p[d] = 0.0;
+    }
+    return p;
+  }
+
+  std::vector<double> checked(const std::vector<double>& raw, const char* what) const {
+    if (raw.size() != dim) {
+      throw std::invalid_argument(fmt::format(
+          "LearnerND::{}: a point of {} coordinates, expected {}", what, raw.size(), dim));
+    }
+    std::vector<double> x = raw;
+    for (std::size_t d = 0; d < dim; ++d) {
+      if (x[d] == 0) x[d] = 0.0;
+      if (!(x[d] >= bounds[d][0] && x[d] <= bounds[d][1])) {
+        throw std::invalid_argument(
+            fmt::format("LearnerND::{}: point {} lies outside the bounds", what, describe(x)));
+      }
+    }
+    return x;
+  }
+
+  void check_values(std::span<const double> y) {
+    if (vdim == 0) {
+      if (y.empty()) throw std::invalid_argument("LearnerND::tell: a value with no components");
+      vdim = y.size();
+      combined.set_vdim(vdim);
+      real.set_vdim(vdim);
+    } else if (y.size() != vdim) {
+      throw std::invalid_argument(
+          fmt::format("LearnerND::tell: a value with {} components, expected {}", y.size(), vdim));
+    }
+  }
+
+  [[nodiscard]] bool bounds_done() const {
+    if (corners_done) return true;
+    corners_done = std::all_of(corners.begin(), corners.end(), [&](const auto& c) {
+      auto it = known.find(c);
+      return it != known.end() && it->second.state != State::pending;
+    });
+    return corners_done;
+  }
+
+  std::uint32_t new_id(const std::vector<double>& x) {
+    point_of_id.push_back(x);
+    return static_cast<std::uint32_t>(point_of_id.size() - 1);
+  }
+
+  void tell(const std::vector<double>& raw, std::span<const double> y) {
+    const auto x = checked(raw, "tell");
+    check_values(y);
+    nlohmann::json values = nlohmann::json::array();
+    for (double v : y) values.push_back(number(v));
+    changes.push_back({"tell", x, values});
+    auto it = known.find(x);
+    if (it == known.end()) {
+      const std::uint32_t id = new_id(x);
+      it = known.emplace(x, Known{id, State::told, static_cast<std::uint32_t>(told_points.size())})
+               .first;
+      told_points.push_back(x);
+      told_values.insert(told_values.end(), y.begin(), y.end());
+      combined.insert(id, scaled(x), y, true);
+    } else {
+      Known& k = it->second;
+      if (k.state == State::told) {
+        std::copy(y.begin(), y.end(),
+                  told_values.begin() + static_cast<std::ptrdiff_t>(k.told_index * vdim));
+      } else {
+        if (k.state == State::pending) --pending_count;
+        k.state = State::told;
+        k.told_index = static_cast<std::uint32_t>(told_points.size());
+        told_points.push_back(x);
+        told_values.insert(told_values.end(), y.begin(), y.end());
+      }
+      combined.set_value(k.id, y, true);
+    }
+    real_queue.push_back(it->second.id);
+  }
+
+  /// `replayed`: the value recorded when the point was first made pending
+  /// (a replay must not recompute it: the interpolation depends in its last
+  /// bits on which of the simplices sharing a face the search lands in).
+  void tell_pending(const std::vector<double>& raw, Cell near = Cell(),
+                    const std::vector<double>* replayed = nullptr) {
+    const auto x = checked(raw, "tell_pending");
+    if (known.contains(x)) return;
+    const std::uint32_t id = new_id(x);
+    known.emplace(x, Known{id, State::pending, 0});
+    ++pending_count;
+    const auto s = scaled(x);
+    std::vector<double> value(vdim, 0.0);
+    if (replayed != nullptr && replayed->size() == vdim) {
+      value = *replayed;
+    } else if (bounds_done()) {
+      if (auto v = combined.interpolate(s, near)) value = std::move(*v);
+    }
+    nlohmann::json recorded = nlohmann::json::array();
+    for (double v : value) recorded.push_back(number(v));
+    changes.push_back({"pending", x, recorded});
+    combined.insert(id, s, value, true, near);
+  }
+
+  void fail(const std::vector<double>& raw) {
+    std::vector<double> x = raw;
+    for (double& v : x)
+      if (v == 0) v = 0.0;
+    auto it = known.find(x);
+    if (it == known.end() || it->second.state != State::pending) {
+      throw std::invalid_argument(
+          fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
+    }
+    changes.push_back({"fail", x});
+    it->second.state = State::failed;
+    --pending_count;
+    combined.set_value(it->second.id, {}, false);
+    real_queue.push_back(it->second.id);
+  }
+
+  void remove_unfinished() {
+    changes.push_back({"remove_unfinished"});
+    std::vector<std::uint32_t> ids;
+    for (auto it = known.begin(); it != known.end();) {
+      if (it->second.state == State::pending) {
+        ids.push_back(it->second.id);
+        it = known.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    combined.remove(ids);
+    pending_count = 0;
+  }
+
+  void sync_real() const {
+    for (; real_synced < real_queue.size(); ++real_synced) {
+      const std::uint32_t id = real_queue[real_synced];
+      const auto& x = point_of_id[id];
+      const Known& k = known.at(x);
+      std::span<const double> value;
+      if (k.state == State::told) {
+        value = {told_values.data() + static_cast<std::size_t>(k.told_index) * vdim, vdim};
+      }
+      if (real.contains(id)) {
+        real.set_value(id, value, k.state == State::told);
+      } else {
+        real.insert(id, scaled(x), value, k.state == State::told);
+      }
+    }
+  }
+
+  [[nodiscard]] std::vector<double> choose_point(Cell cell) const {
+    // python-adaptive's choose_point_in_simplex: the centroid when the
+    // circumcentre lies inside the simplex, else the longest edge's midpoint.
+    const auto p = combined.corners(cell);
+    const std::size_t n = dim;
+    std::vector<double> a(n * n), b(n);
+    double base = 0;
+    for (std::size_t d = 0; d < n; ++d) base += p[d] * p[d];
+    for (std::size_t i = 0; i < n; ++i) {
+      double norm = 0;
+      for (std::size_t d = 0; d < n; ++d) {
+        a[i * n + d] = 2 * (p[(i + 1) * n + d] - p[d]);
+        norm += p[(i + 1) * n + d] * p[(i + 1) * n + d];
+      }
+      b[i] = norm - base;
+    }
+    bool centre_inside = false;
+    if (solve(a, b, n)) {
+      if (auto w = barycentric(p, b, n)) {
+        centre_inside = std::all_of(w->begin(), w->end(), [](double v) { return v >= -1e-8; });
+      }
+    }
+    std::vector<double> out(n, 0.0);
+    if (centre_inside) {
+      for (std::size_t i = 0; i <= n; ++i)
+        for (std::size_t d = 0; d < n; ++d) out[d] += p[i * n + d] / static_cast<double>(n + 1);
+    } else {
+      double longest = -1;
+      std::size_t bi = 0, bj = 1;
+      for (std::size_t i = 0; i <= n; ++i) {
+        for (std::size_t j = i + 1; j <= n; ++j) {
+          double length = 0;
+          for (std::size_t d = 0; d < n; ++d)
+            length += (p[i * n + d] - p[j * n + d]) * (p[i * n + d] - p[j * n + d]);
+          if (length > longest) longest = length, bi = i, bj = j;
+        }
+      }
+      for (std::size_t d = 0; d < n; ++d) out[d] = (p[bi * n + d] + p[bj * n + d]) / 2;
+    }
+    return unscaled(out);
+  }
+
+  std::optional<std::pair<std::vector<double>, double>> ask_one() {
+    for (const auto& c : corners) {
+      if (!known.contains(c)) {
+        tell_pending(c);
+        return std::pair{c, infinity};
+      }
+    }
+    while (auto best = combined.pop_best()) {
+      auto p = choose_point(best->cell);
+      if (known.contains(p)) continue;
+      tell_pending(p, best->cell);
+      return std::pair{std::move(p), best->loss};
+    }
+    return std::nullopt;
+  }
+
+  Proposal<std::vector<double>> propose(std::size_t n, bool mark_pending) {
+    Proposal<std::vector<double>> out;
+    if (mark_pending) {
+      while (out.size() < n) {
+        auto next = ask_one();
+        if (!next) break;
+        out.points.push_back(std::move(next->first));
+        out.loss_improvements.push_back(next->second);
+      }
+      return out;
+    }
+    for (const auto& c : corners) {
+      if (out.size() < n && !known.contains(c)) {
+        out.points.push_back(c);
+        out.loss_improvements.push_back(infinity);
+      }
+    }
+    std::vector<SimplexMesh::Candidate> taken;
+    while (out.size() < n) {
+      auto best = combined.pop_best();
+      if (!best) break;
+      taken.push_back(*best);
+      auto p = choose_point(best->cell);
+      if (known.contains(p) ||
+          std::find(out.points.begin(), out.points.end(), p) != out.points.end())
+        continue;
+      out.points.push_back(std::move(p));
+      out.loss_improvements.push_back(best->loss);
+    }
+    for (const auto& c : taken) combined.push_back(c);
+    return out;
+  }
+};
+
+LearnerNDCore::LearnerNDCore(std::vector<std::array<double, 2>> bounds, SimplexLoss loss,
+                             std::size_t vdim)
+    : impl_(std::make_unique<Impl>(std::move(bounds), std::move(loss), vdim)) {}
+LearnerNDCore::~LearnerNDCore() = default;
+LearnerNDCore::LearnerNDCore(LearnerNDCore&&) noexcept = default;
+LearnerNDCore& LearnerNDCore::operator=(LearnerNDCore&&) noexcept = default;
+
+std::optional<std::pair<std::vector<double>, double>> LearnerNDCore::ask_one() {
+  return impl_->ask_one();
+}
+Proposal<std::vector<double>> LearnerNDCore::propose(std::size_t n, bool mark_pending) {
+  return impl_->propose(n, mark_pending);
+}
+void LearnerNDCore::tell(const std::vector<double>& x, std::span<const double> y) {
+  impl_->tell(x, y);
+}
+void LearnerNDCore::tell_pending(const std::vector<double>& x) { impl_->tell_pending(x); }
+void LearnerNDCore::fail(const std::vector<double>& x) { impl_->fail(x); }
+void LearnerNDCore::remove_unfinished() { impl_->remove_unfinished(); }
+
+double LearnerNDCore::loss() const {
+  if (!impl_->bounds_done()) return infinity;
+  if (impl_->pending_count == 0) return impl_->combined.max_loss().value_or(0.0);
+  impl_->sync_real();
+  return impl_->real.max_loss().value_or(0.0);
+}
+double LearnerNDCore::pending_loss() const {
+  if (!impl_->bounds_done()) return infinity;
+  return impl_->combined.max_loss().value_or(0.0);
+}
+std::size_t LearnerNDCore::size() const noexcept { return impl_->told_points.size(); }
+std::size_t LearnerNDCore::pending_size() const noexcept { return impl_->pending_count; }
+std::size_t LearnerNDCore::dim() const noexcept { return impl_->dim; }
+std::size_t LearnerNDCore::vdim() const noexcept { return impl_->vdim; }
+bool LearnerNDCore::bounds_are_done() const noexcept { return impl_->bounds_done(); }
+const std::vector<std::vector<double>>& LearnerNDCore::told_points() const noexcept {
+  return impl_->told_points;
+}
+std::span<const double> LearnerNDCore::told_value(std::size_t i) const {
+  if (i >= impl_->told_points.size()) {
+    throw std::out_of_range(fmt::format("LearnerND::value: index {} but only {} points told", i,
+                                        impl_->told_points.size()));
+  }
+  return {impl_->told_values.data() + i * impl_->vdim, impl_->vdim};
+}
+std::optional<std::vector<double>> LearnerNDCore::interpolate(const std::vector<double>& x) const {
+  if (x.size() != impl_->dim) {
+    throw std::invalid_argument(fmt::format(
+        "LearnerND::interpolate: a point of {} coordinates, expected {}", x.size(), impl_->dim));
+  }
+  impl_->sync_real();
+  return impl_->real.interpolate(impl_->scaled(x));
+}
+std::size_t LearnerNDCore::simplex_count() const {
+  impl_->sync_real();
+  return impl_->real.simplex_count();
+}
+
+nlohmann::json LearnerNDCore::save() const {
+  return {{"learner", "LearnerND"},   {"version", 1},        {"bounds", impl_->bounds},
+          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes}};
+}
+
+void LearnerNDCore::load(const nlohmann::json& state) {
+  Impl& m = *impl_;
+  if (!m.changes.empty()) {
+    throw std::invalid_argument("LearnerND::load: the learner must be new (nothing told or asked)");
+  }
+  try {
+    if (state.at("learner") != "LearnerND" || state.at("version") != 1) {
+      throw std::invalid_argument(
+          fmt::format("LearnerND::load: not a saved LearnerND (version 1): learner {}, version {}",
+                      state.at("learner").dump(), state.at("version").dump()));
+    }
+    const auto bounds = state.at("bounds").get<std::vector<std::array<double, 2>>>();
+    const auto loss = state.at("loss").get<std::string>();
+    if (bounds != m.bounds || loss != m.loss.name) {
+      throw std::invalid_argument(fmt::format(
+          "LearnerND::load: saved with bounds {} and loss {}; this learner has bounds "
+          "{} and loss {}",
+          state.at("bounds").dump(), loss, nlohmann::json(m.bounds).dump(), m.loss.name));
+    }
+    for (const auto& c : state.at("changes")) {
+      const auto kind = c.at(0).get<std::string>();
+      if (kind == "pending") {
+        std::vector<double> value;
+        if (c.size() > 2)
+          for (const auto& v : c.at(2)) value.push_back(decode<double>(v));
+        m.tell_pending(c.at(1).get<std::vector<double>>(), Cell(), &value);
+      } else if (kind == "tell") {
+        std::vector<double> values;
+        for (const auto& v : c.at(2)) values.push_back(decode<double>(v));
+        m.tell(c.at(1).get<std::vector<double>>(), values);
+      } else if (kind == "fail") {
+        m.fail(c.at(1).get<std::vector<double>>());
+      } else if (kind == "remove_unfinished") {
+        m.remove_unfinished();
+      } else {
+        throw std::invalid_argument(fmt::format("LearnerND::load: unknown change {}", c.dump()));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(fmt::format("LearnerND::load: malformed state: {}", e.what()));
+  } catch (const CodecError& e) {
+    throw std::invalid_argument(fmt::format("LearnerND::load: malformed state: {}", e.what()));
+  }
+}
+
+}  // namespace taskmaster::detail
