@@ -3,7 +3,7 @@
 # it only calls apt-get when something is missing.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcgal-dev libgmp-dev libmpfr-dev libeigen3-dev libboost-math-dev libopenmpi-dev openmpi-bin)
+packages=(g++ cmake ninja-build pkg-config libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcgal-dev libgmp-dev libmpfr-dev libeigen3-dev libcli11-dev libcairo2-dev python3-minimal libboost-math-dev libopenmpi-dev openmpi-bin slurm-wlm slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do

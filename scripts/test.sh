@@ -8,6 +8,12 @@ scripts/install-deps.sh
 
 jobs=$(nproc)
 
+# A one-node SLURM cluster for the SlurmMaster tests, stopped however this ends.
+slurm_dir=$(mktemp -d /tmp/taskmaster-slurm.XXXXXX)
+trap 'scripts/slurm-cluster.sh stop "$slurm_dir"' EXIT
+scripts/slurm-cluster.sh start "$slurm_dir"
+export SLURM_CONF="$slurm_dir/slurm.conf" TASKMASTER_REQUIRE_SLURM=1
+
 echo "== debug build, all tests"
 cmake --preset debug -DTASKMASTER_BUILD_TESTS=ON -DTASKMASTER_BUILD_BENCH=ON -DTASKMASTER_BUILD_EXAMPLES=ON >/dev/null
 cmake --build --preset debug -j "$jobs"
@@ -20,6 +26,6 @@ ctest --preset asan -j "$jobs"
 
 echo "== ThreadSanitizer build, concurrency tests"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target test_thread_master test_loop test_replay test_resume killable_run
+cmake --build --preset tsan -j "$jobs" --target test_thread_master test_loop test_replay test_resume killable_run test_process_master test_command_master test_stdio_master json_lines_worker
 # TSan needs a narrower address-space randomisation than recent kernels use.
 setarch "$(uname -m)" -R ctest --preset tsan -j "$jobs"

@@ -1,0 +1,350 @@
+#include "taskmaster/masters/subprocess.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+extern char** environ;
+
+namespace taskmaster::subprocess {
+
+namespace {
+
+struct Pipe {
+  int read = -1;
+  int write = -1;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw SpawnError(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+  }
+  return {fds[0], fds[1]};
+}
+
+void close_fd(int& fd) noexcept {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+void set_nonblocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/// posix_spawn's C resources, released whatever happens.
+struct SpawnAttributes {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  SpawnAttributes() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+  }
+  ~SpawnAttributes() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+  }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+};
+
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (!extra.contains(std::string(name))) env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : extra) env.push_back(name + "=" + value);
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+Child Child::spawn(const SpawnOptions& options) {
+  if (options.argv.empty() || options.argv.front().empty()) {
+    throw SpawnError("cannot start a process: the command is empty");
+  }
+  Pipe in{-1, -1};
+  if (options.pipe_stdin) in = make_pipe();
+  Pipe out = make_pipe();
+  Pipe err = make_pipe();
+  auto close_all = [&] {
+    for (int* fd : {&in.read, &in.write, &out.read, &out.write, &err.read, &err.write}) {
+      close_fd(*fd);
+    }
+  };
+
+  SpawnAttributes spawn;
+  if (options.pipe_stdin) {
+    posix_spawn_file_actions_adddup2(&spawn.actions, in.read, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&spawn.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&spawn.actions, out.write, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&spawn.actions, err.write, STDERR_FILENO);
+  std::string directory;
+  if (options.working_directory) {
+    directory = options.working_directory->string();
+    posix_spawn_file_actions_addchdir_np(&spawn.actions, directory.c_str());
+  }
+  // A group of its own, so that killing a worker also kills what it started;
+  // default signal handling and an empty mask, whatever the parent set.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, s);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&spawn.attributes, &defaults);
+  posix_spawnattr_setsigmask(&spawn.attributes, &empty);
+  posix_spawnattr_setpgroup(&spawn.attributes, 0);
+  posix_spawnattr_setflags(&spawn.attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  std::vector<std::string> argv = options.argv;
+  std::vector<std::string> env = child_environment(options.environment);
+  auto argv_c = c_strings(argv);
+  auto env_c = c_strings(env);
+  pid_t pid = -1;
+  const int failed = ::posix_spawnp(&pid, argv.front().c_str(), &spawn.actions, &spawn.attributes,
+                                    argv_c.data(), env_c.data());
+  if (failed != 0) {
+    close_all();
+    throw SpawnError(fmt::format("cannot start '{}'{}: {}", options.argv.front(),
+                                 options.working_directory
+                                     ? fmt::format(" in '{}'", options.working_directory->string())
+                                     : std::string(),
+                                 std::strerror(failed)));
+  }
+  close_fd(in.read);
+  close_fd(out.write);
+  close_fd(err.write);
+
+  Child child;
+  child.pid_ = pid;
+  child.stdin_ = in.write;
+  child.stdout_ = out.read;
+  child.stderr_ = err.read;
+  if (child.stdin_ >= 0) set_nonblocking(child.stdin_);
+  set_nonblocking(child.stdout_);
+  set_nonblocking(child.stderr_);
+  return child;
+}
+
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      stdin_(std::exchange(other.stdin_, -1)),
+      stdout_(std::exchange(other.stdout_, -1)),
+      stderr_(std::exchange(other.stderr_, -1)),
+      exit_fd_(std::exchange(other.exit_fd_, -1)),
+      status_(std::exchange(other.status_, std::nullopt)) {}
+
+Child& Child::operator=(Child&& other) noexcept {
+  if (this != &other) {
+    release();
+    pid_ = std::exchange(other.pid_, -1);
+    stdin_ = std::exchange(other.stdin_, -1);
+    stdout_ = std::exchange(other.stdout_, -1);
+    stderr_ = std::exchange(other.stderr_, -1);
+    exit_fd_ = std::exchange(other.exit_fd_, -1);
+    status_ = std::exchange(other.status_, std::nullopt);
+  }
+  return *this;
+}
+
+Child::~Child() { release(); }
+
+void Child::release() noexcept {
+  close_fd(stdin_);
+  close_fd(stdout_);
+  close_fd(stderr_);
+  close_fd(exit_fd_);
+  if (pid_ > 0 && !status_) {
+    kill_group();
+    wait();
+  }
+  pid_ = -1;
+}
+
+int Child::exit_fd() {
+  if (exit_fd_ < 0 && pid_ > 0) {
+    exit_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (exit_fd_ < 0) {
+      throw SpawnError(fmt::format("cannot watch process {}: {}", pid_, std::strerror(errno)));
+    }
+    ::fcntl(exit_fd_, F_SETFD, FD_CLOEXEC);
+  }
+  return exit_fd_;
+}
+
+void Child::close_stdin() noexcept { close_fd(stdin_); }
+void Child::close_stdout() noexcept { close_fd(stdout_); }
+void Child::close_stderr() noexcept { close_fd(stderr_); }
+
+long Child::write_some(std::string_view data) noexcept {
+  if (stdin_ < 0) return -1;
+  // Block SIGPIPE in this thread for the write, and swallow the one it may
+  // raise: a dead worker must be an error code, not the end of the parent.
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  ssize_t n;
+  do {
+    n = ::write(stdin_, data.data(), data.size());
+  } while (n < 0 && errno == EINTR);
+  const int error = errno;
+  if (n < 0 && error == EPIPE) {
+    const timespec zero{0, 0};
+    while (::sigtimedwait(&pipe_signal, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (n >= 0) return static_cast<long>(n);
+  if (error == EAGAIN || error == EWOULDBLOCK) return 0;
+  return -1;
+}
+
+long Child::read_available(int fd, std::string& out, std::size_t limit) {
+  if (fd < 0) return 0;
+  const std::size_t old_size = out.size();
+  const std::size_t chunk = std::min<std::size_t>(limit, 1 << 16);
+  out.resize(old_size + chunk);
+  ssize_t n;
+  do {
+    n = ::read(fd, out.data() + old_size, chunk);
+  } while (n < 0 && errno == EINTR);
+  out.resize(old_size + (n > 0 ? static_cast<std::size_t>(n) : 0));
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : 0;
+  return static_cast<long>(n);
+}
+
+void Child::kill_group() noexcept {
+  if (pid_ > 0 && !status_) {
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);  // in case it left its group
+  }
+}
+
+std::optional<int> Child::try_wait() noexcept {
+  if (status_ || pid_ <= 0) return status_;
+  // Look without reaping first: while the child is a zombie its pid (the
+  // group's id) cannot be reused, so killing what it started hits nothing else.
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+      info.si_pid != pid_) {
+    return std::nullopt;
+  }
+  return wait();
+}
+
+std::optional<int> Child::wait_for(std::chrono::milliseconds patience) noexcept {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    if (auto s = try_wait()) return s;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(5000));
+  }
+}
+
+int Child::wait() noexcept {
+  if (status_ || pid_ <= 0) return status_.value_or(0);
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0 &&
+         errno == EINTR) {
+  }
+  ::kill(-pid_, SIGKILL);  // whatever the child started dies with it
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  status_ = r == pid_ ? status : 0;
+  return *status_;
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int s = WTERMSIG(status);
+    const char* name = sigabbrev_np(s);
+    return name != nullptr ? fmt::format("killed by signal {} (SIG{})", s, name)
+                           : fmt::format("killed by signal {}", s);
+  }
+  return fmt::format("ended with wait status {}", status);
+}
+
+void Tail::append(std::string_view text) {
+  if (text.size() >= capacity_) {
+    text_.assign(text.substr(text.size() - capacity_));
+    return;
+  }
+  text_ += text;
+  if (text_.size() > 2 * capacity_) text_.erase(0, text_.size() - capacity_);
+}
+
+std::string Tail::text() const {
+  if (text_.size() <= capacity_) return text_;
+  return text_.substr(text_.size() - capacity_);
+}
+
+bool is_alive(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  // The state follows the command name, which is in parentheses and may
+  // itself hold spaces or parentheses.
+  const auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return false;
+  const char state = line[close + 2];
+  return state != 'Z' && state != 'X' && state != 'x';
+}
+
+std::vector<pid_t> live_processes_with(std::string_view marker) {
+  std::vector<pid_t> found;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid <= 0) continue;
+    std::ifstream cmdline(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+    std::ostringstream text;
+    text << cmdline.rdbuf();
+    if (text.str().find(marker) != std::string::npos && is_alive(static_cast<pid_t>(pid))) {
+      found.push_back(static_cast<pid_t>(pid));
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+std::filesystem::path current_executable() {
+  return std::filesystem::read_symlink("/proc/self/exe");
+}
+
+}  // namespace taskmaster::subprocess
