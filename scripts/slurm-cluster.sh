@@ -26,6 +26,8 @@ stop() {
 
 start() {
   mkdir -p "$dir"/{state,spool,log,munge}
+  # munged runs as the munge user: it must reach its directory (mktemp makes 0700).
+  chmod 755 "$dir"
   chown munge:munge "$dir/munge"
   mkdir -p /run/munge && chown munge:munge /run/munge
   # munge: the key comes with the package.
