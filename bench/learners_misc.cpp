@@ -1,0 +1,203 @@
+// learners_misc: how fast AverageLearner and IntegratorLearner ask and learn,
+// against python-adaptive's figures for the same work.
+//
+//   learners_misc           full run; exits 1 if a target is missed
+//   learners_misc --quick   small sizes, for smoke runs; always exits 0
+//   learners_misc --json    one JSON object per line instead of a table
+//
+// The learners are driven directly (ask, evaluate a cheap function, tell),
+// so the figures are the learners' own cost, in points per second of CPU
+// time (the wall-clock rate is printed too). Every figure is the median of 5
+// repetitions. See bench/README.md.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "taskmaster/learners/average_learner.hpp"
+#include "taskmaster/learners/integrator_learner.hpp"
+
+namespace {
+
+namespace tk = taskmaster;
+using Clock = std::chrono::steady_clock;
+
+constexpr int repetitions = 5;
+
+struct Figure {
+  std::string name;
+  std::string description;
+  double value = 0;  // median, per second of CPU time
+  double wall = 0;   // median, per second of wall-clock time
+  double min = 0;
+  double max = 0;
+  std::string unit = "points/s";
+  std::int64_t points = 0;     // per repetition
+  double python_adaptive = 0;  // the same work in python-adaptive v1.5.2, points/s
+  double target = 0;
+  std::optional<std::int64_t> points_to_done{};
+
+  [[nodiscard]] bool passed() const { return value >= target; }
+};
+
+/// Both clocks at once: the learners are single-threaded, so the process's
+/// CPU time is the time they ran, unaffected by other load on the machine.
+struct Stopwatch {
+  Clock::time_point wall = Clock::now();
+  std::clock_t cpu = std::clock();
+};
+
+struct Rates {
+  double per_cpu_second;
+  double per_wall_second;
+};
+
+Rates rates(std::int64_t points, const Stopwatch& start) {
+  const double wall = std::chrono::duration<double>(Clock::now() - start.wall).count();
+  const double cpu = static_cast<double>(std::clock() - start.cpu) / CLOCKS_PER_SEC;
+  const auto n = static_cast<double>(points);
+  return {n / std::max(cpu, 1e-9), n / wall};
+}
+
+template <class F>
+void measure(Figure& figure, F&& once) {
+  std::vector<double> cpu;
+  std::vector<double> wall;
+  for (int i = 0; i < repetitions; ++i) {
+    const Rates r = once();
+    cpu.push_back(r.per_cpu_second);
+    wall.push_back(r.per_wall_second);
+  }
+  std::sort(cpu.begin(), cpu.end());
+  std::sort(wall.begin(), wall.end());
+  figure.value = cpu[cpu.size() / 2];
+  figure.min = cpu.front();
+  figure.max = cpu.back();
+  figure.wall = wall[wall.size() / 2];
+}
+
+/// A cheap deterministic "noisy" sample: the seed hashed to [0, 1).
+double noisy(std::uint64_t seed) { return tk::unit_interval(tk::entropy_for(7, seed)); }
+
+Figure average_learner(std::int64_t n) {
+  Figure f{.name = "average_learner",
+           .description = "AverageLearner ask(1) + tell, atol 1e-6",
+           .points = n,
+           .python_adaptive = 357'000,
+           .target = 10'000'000};
+  double sink = 0;
+  measure(f, [&] {
+    tk::AverageLearner learner(1e-6);
+    const Stopwatch start;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint64_t seed = *learner.ask(0);
+      learner.tell(seed, noisy(seed));
+    }
+    const Rates r = rates(n, start);
+    if (learner.size() != static_cast<std::size_t>(n)) throw std::runtime_error("points lost");
+    sink += learner.mean();
+    return r;
+  });
+  if (!(sink > 0)) throw std::runtime_error("the mean was not computed");
+  return f;
+}
+
+double floor_exp(double x) { return std::floor(std::exp(x)); }
+
+Figure integrator_learner(std::int64_t n) {
+  Figure f{.name = "integrator_learner",
+           .description =
+               "IntegratorLearner ask(1) + tell on floor(exp x), [0, 3], tol 1e-8, "
+               "runs repeated until the points are used",
+           .points = n,
+           .python_adaptive = 25'840,
+           .target = 2'000'000};
+  measure(f, [&] {
+    std::int64_t told = 0;
+    const Stopwatch start;
+    while (told < n) {
+      tk::IntegratorLearner learner(0, 3, 1e-8);
+      while (!learner.done() && told < n) {
+        const auto x = learner.ask(0);
+        if (!x) break;
+        learner.tell(*x, floor_exp(*x));
+        ++told;
+      }
+      if (learner.done()) f.points_to_done = static_cast<std::int64_t>(learner.size());
+    }
+    return rates(told, start);
+  });
+  return f;
+}
+
+void print(const Figure& f, bool json, bool quick) {
+  if (json) {
+    nlohmann::json j{{"name", f.name},
+                     {"value", f.value},
+                     {"min", f.min},
+                     {"max", f.max},
+                     {"unit", f.unit},
+                     {"clock", "cpu"},
+                     {"wall_clock_value", f.wall},
+                     {"points", f.points},
+                     {"repetitions", repetitions},
+                     {"python_adaptive", f.python_adaptive},
+                     {"ratio_to_python_adaptive", f.value / f.python_adaptive},
+                     {"target", f.target},
+                     {"passed", f.passed()},
+                     {"quick", quick}};
+    if (f.points_to_done) j["points_to_done"] = *f.points_to_done;
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  fmt::print(
+      "{:<20} {:>12.0f} {} (min {:.0f}, max {:.0f})  {:6.1f}x python-adaptive ({:.0f})  "
+      "target {:.0f}: {}\n",
+      f.name, f.value, f.unit, f.min, f.max, f.value / f.python_adaptive, f.python_adaptive,
+      f.target, f.passed() ? "met" : "MISSED");
+  fmt::print("  {}; {:.0f} points per wall-clock second\n", f.description, f.wall);
+  if (f.points_to_done) fmt::print("  done after {} points\n", *f.points_to_done);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = false;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--json") {
+      json = true;
+    } else if (arg == "--quick") {
+      quick = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--quick] [--json]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    const std::vector<Figure> figures{average_learner(quick ? 100'000 : 20'000'000),
+                                      integrator_learner(quick ? 20'000 : 1'000'000)};
+    bool all_passed = true;
+    for (const auto& f : figures) {
+      print(f, json, quick);
+      all_passed = all_passed && f.passed();
+    }
+    return quick || all_passed ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "learners_misc: %s\n", e.what());
+    return 2;
+  }
+}
