@@ -37,7 +37,10 @@ class SlurmMasterTest : public ::testing::Test {
 
 std::vector<std::string> states_of(const std::vector<std::string>& ids) {
   std::string list;
-  for (const auto& id : ids) list += (list.empty() ? "" : ",") + id.substr(0, id.find('_'));
+  for (const auto& id : ids) {
+    if (!list.empty()) list += ',';
+    list.append(id, 0, id.find('_'));
+  }
   const auto out =
       detail::run_to_end({"squeue", "-h", "-r", "-t", "all", "-o", "%i %T", "-j", list}).out;
   std::vector<std::string> states;

@@ -183,7 +183,10 @@ class SlurmMaster {
       const auto argv =
           command_.expand(PlaceholderValues::of(nlohmann::json::parse(encode(task.x)), task.id));
       std::string line;
-      for (const auto& arg : argv) line += (line.empty() ? "" : " ") + shell_quote(arg);
+      for (const auto& arg : argv) {
+        if (!line.empty()) line += ' ';
+        line += shell_quote(arg);
+      }
       line += fmt::format(" > {} 2> {}", shell_quote(file(task.id, "out").string()),
                           shell_quote(file(task.id, "err").string()));
       script += array ? fmt::format("  {}) {} ;;\n", i, line) : line + "\n";
@@ -210,8 +213,10 @@ class SlurmMaster {
   /// One look at the queue: every job in a final state becomes a result.
   void poll() {
     std::string list;
-    for (const auto& [id, job] : jobs_)
-      list += (list.empty() ? "" : ",") + id.substr(0, id.find('_'));
+    for (const auto& [id, job] : jobs_) {
+      if (!list.empty()) list += ',';
+      list.append(id, 0, id.find('_'));
+    }
     const auto outcome =
         detail::run_to_end({"squeue", "-h", "-r", "-t", "all", "-o", "%i|%T|%r", "-j", list});
     std::istringstream lines(outcome.out);

@@ -1,0 +1,479 @@
+// End-to-end tests of the taskmaster command: the built binary is run as a
+// user would run it, against real external programs and Python workers.
+
+#include <cairo.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string tool = TASKMASTER_CLI_PATH;
+const std::string source_dir = TASKMASTER_SOURCE_DIR;
+const std::string peak = source_dir + "/tests/helpers/cli_peak.sh";
+const std::string python_worker =
+    "/usr/bin/python3 " + source_dir + "/examples/workers/python_worker.py";
+const std::string demo_worker =
+    "/usr/bin/python3 " + source_dir + "/tools/taskmaster/demo_worker.py";
+
+double peak_function(double x) { return x + std::exp(-(x - 0.3) * (x - 0.3) / 0.01); }
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// A running `taskmaster` process, its stdout and stderr going to files.
+class Tool {
+ public:
+  Tool(const fs::path& dir, std::vector<std::string> args)
+      : out_(dir / "stdout"), err_(dir / "stderr") {
+    args.insert(args.begin(), tool);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETPGROUP);  // its own group: Ctrl-C goes only to it
+    const int rc = posix_spawn(&pid_, tool.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) throw std::runtime_error("cannot start " + tool);
+  }
+  ~Tool() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  /// Waits for the exit and returns the status (128 + signal if killed).
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  [[nodiscard]] std::string out() const { return read_file(out_); }
+  [[nodiscard]] std::string err() const { return read_file(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path out_, err_;
+};
+
+struct Outcome {
+  int status;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("taskmaster-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome run(std::vector<std::string> args) {
+    Tool t(dir_, std::move(args));
+    const int status = t.wait();
+    return {status, t.out(), t.err()};
+  }
+  [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  /// The CSV from `taskmaster export` as rows of numbers (header dropped).
+  std::vector<std::vector<double>> exported(const std::string& history,
+                                            std::string* header = nullptr) {
+    const Outcome o = run({"export", history});
+    EXPECT_EQ(o.status, 0) << o.err;
+    std::istringstream lines(o.out);
+    std::string line;
+    std::getline(lines, line);
+    if (header != nullptr) *header = line;
+    std::vector<std::vector<double>> rows;
+    while (std::getline(lines, line)) {
+      std::vector<double> row;
+      std::istringstream cells(line);
+      std::string cell;
+      while (std::getline(cells, cell, ',')) row.push_back(std::stod(cell));
+      rows.push_back(row);
+    }
+    return rows;
+  }
+
+  std::size_t count_lines(const std::string& file, const std::string& needle) {
+    std::istringstream lines(read_file(file));
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line);) n += line.find(needle) != std::string::npos;
+    return n;
+  }
+
+  fs::path dir_;
+};
+
+// --- run --------------------------------------------------------------------
+
+TEST_F(Cli, RunsAnExternalProgramOnePointPerProcess) {
+  const auto history = path("run.jsonl");
+  const Outcome o = run({"run", "--bounds", "-1,1", "--goal", "npoints=40", "-j", "3", "--history",
+                         history, "--", peak, "{x}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.err.find("40 points"), std::string::npos) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x,y");
+  ASSERT_EQ(rows.size(), 40U);
+  double gap_at_peak = 2, gap_on_slope = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 2U);
+    EXPECT_NEAR(rows[i][1], peak_function(rows[i][0]), 1e-12) << "x = " << rows[i][0];
+    if (i == 0) continue;
+    const double gap = rows[i][0] - rows[i - 1][0];
+    if (std::fabs(rows[i][0] - 0.3) < 0.1) gap_at_peak = std::min(gap_at_peak, gap);
+    if (rows[i][0] < -0.2) gap_on_slope = std::max(gap_on_slope, gap);
+  }
+  // Adaptive sampling: points crowd where the function changes fastest.
+  EXPECT_LT(gap_at_peak * 3, gap_on_slope);
+}
+
+TEST_F(Cli, ArrayOutputsBecomeComponents) {
+  const auto history = path("pair.jsonl");
+  const Outcome o = run({"run", "--bounds", "0,1", "--goal", "npoints=20", "-j", "2", "--quiet",
+                         "--history", history, "--", peak, "{x}", "pair"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x,y0,y1");
+  ASSERT_EQ(rows.size(), 20U);
+  for (const auto& r : rows) EXPECT_NEAR(r[2], r[1] * r[1], 1e-9 * (1 + r[2]));
+}
+
+TEST_F(Cli, RunsAPythonWorker) {
+  const auto history = path("worker.jsonl");
+  const Outcome o = run({"run", "--bounds", "-1,1", "--goal", "npoints=30", "-j", "2", "--history",
+                         history, "--worker", python_worker});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = exported(history);
+  ASSERT_EQ(rows.size(), 30U);
+  for (const auto& r : rows) EXPECT_NEAR(r[1], peak_function(r[0]), 1e-12);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+
+TEST_F(Cli, RunsATwoDimensionalLearnerWithAWorker) {
+  const auto history = path("2d.jsonl");
+  const Outcome o =
+      run({"run", "--learner", "2d", "--bounds", "-1,1", "--bounds", "-1,1", "--goal", "npoints=80",
+           "-j", "2", "--quiet", "--history", history, "--worker", demo_worker});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x0,x1,y");
+  ASSERT_EQ(rows.size(), 80U);
+  for (const auto& r : rows) {
+    EXPECT_GE(r[0], -1.0);
+    EXPECT_LE(r[1], 1.0);
+  }
+  const Outcome info = run({"info", history});
+  EXPECT_EQ(info.status, 0);
+  EXPECT_NE(info.out.find("80 evaluated"), std::string::npos) << info.out;
+}
+
+TEST_F(Cli, RunsATwoDimensionalLearnerOnePointPerProcess) {
+  const auto history = path("2d-command.jsonl");
+  const Outcome o = run({"run", "--learner", "2d", "--bounds", "0,1", "--bounds", "-2,2", "--goal",
+                         "npoints=30", "-j", "3", "--quiet", "--history", history, "--",
+                         source_dir + "/tests/helpers/cli_saddle.sh", "{x0}", "{x1}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x0,x1,y");
+  ASSERT_EQ(rows.size(), 30U);
+  for (const auto& r : rows) EXPECT_NEAR(r[2], r[0] * r[1] + r[0], 1e-12);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+
+TEST_F(Cli, FailingPointsAreRecordedWithTheirReason) {
+  const auto history = path("fail.jsonl");
+  // awk prints nothing useful for a non-number: the program "prints" an empty line.
+  const Outcome o = run({"run", "--bounds", "0,1", "--goal", "npoints=5", "-j", "1", "--quiet",
+                         "--history", history, "--", "/bin/false"});
+  EXPECT_EQ(o.status, 1) << o.err;
+  EXPECT_NE(o.err.find("every point failed"), std::string::npos) << o.err;
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("5 x command '/bin/false' exited with status 1"), std::string::npos)
+      << info.out;
+}
+
+TEST_F(Cli, TimeoutsKillSlowProgramsAndRetriesAreCounted) {
+  const auto history = path("slow.jsonl");
+  const auto started = std::chrono::steady_clock::now();
+  const Outcome o =
+      run({"run", "--bounds", "0,1", "--goal", "npoints=2", "-j", "2", "--quiet", "--timeout",
+           "0.3", "--retries", "1", "--history", history, "--", "/bin/sleep", "30"});
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(o.status, 1) << o.err;
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("0 evaluated, 2 failed, 2 retried"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("timed out after 0.3 s"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("retries 1, timeout 0.3 s"), std::string::npos) << info.out;
+}
+
+// --- replay and resume --------------------------------------------------------
+
+TEST_F(Cli, ReproducesTheRecordAndSpotsAnEditedPoint) {
+  const auto history = path("replay.jsonl");
+  ASSERT_EQ(run({"run", "--bounds", "-1,1", "--goal", "npoints=25", "-j", "3", "--quiet",
+                 "--history", history, "--", peak, "{x}"})
+                .status,
+            0);
+  const Outcome same = run({"replay", history});
+  EXPECT_EQ(same.status, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("identical"), std::string::npos) << same.out;
+
+  // A run whose recorded point differs from what the learner asks: as if the
+  // learner were not deterministic.
+  std::istringstream lines(read_file(history));
+  std::ofstream edited(path("edited.jsonl"));
+  int asks = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"e\":\"ask\"") != std::string::npos && ++asks == 10) {
+      const auto x = line.find("\"x\":");
+      const auto end = line.find(',', x);
+      line = line.substr(0, x) + "\"x\":0.123456789" + line.substr(end);
+    }
+    edited << line << '\n';
+  }
+  edited.close();
+  const Outcome diverged = run({"replay", path("edited.jsonl")});
+  EXPECT_EQ(diverged.status, 1) << diverged.out << diverged.err;
+  EXPECT_NE(diverged.out.find("divergent at ask 9"), std::string::npos) << diverged.out;
+  EXPECT_NE(diverged.out.find("0.123456789"), std::string::npos) << diverged.out;
+}
+
+TEST_F(Cli, CarriesOnARunKilledWithSigkill) {
+  const auto history = path("killed.jsonl");
+  {
+    Tool t(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=60", "-j", "2", "--quiet",
+                  "--history", history, "--", peak, "{x}", "slow"});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (count_lines(history, "\"e\":\"tell\"") < 8 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    t.signal(SIGKILL);
+    EXPECT_EQ(t.wait(), 128 + SIGKILL);
+  }
+  const std::size_t told_before = count_lines(history, "\"e\":\"tell\"");
+  ASSERT_GE(told_before, 8U);
+  ASSERT_LT(told_before, 60U);
+  EXPECT_EQ(count_lines(history, "\"e\":\"end\""), 0U);
+
+  const Outcome resumed = run({"resume", history, "--quiet"});
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const auto rows = exported(history);
+  EXPECT_EQ(rows.size(), 60U);
+  for (const auto& r : rows) EXPECT_NEAR(r[1], peak_function(r[0]), 1e-12);
+  const Outcome replayed = run({"replay", history});
+  EXPECT_EQ(replayed.status, 0) << replayed.out;
+}
+
+TEST_F(Cli, CtrlCDrainsAndSaysHowToCarryOn) {
+  const auto history = path("interrupted.jsonl");
+  Tool t(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=1000", "-j", "2", "--history",
+                history, "--", peak, "{x}", "slow"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count_lines(history, "\"e\":\"tell\"") < 5 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  t.signal(SIGINT);
+  EXPECT_EQ(t.wait(), 130);
+  EXPECT_NE(t.err().find("taskmaster resume " + history), std::string::npos) << t.err();
+  // Drained: every asked point has its result, and the run ended cleanly.
+  EXPECT_EQ(count_lines(history, "\"e\":\"ask\""), count_lines(history, "\"e\":\"tell\""));
+  EXPECT_EQ(count_lines(history, "\"e\":\"end\""), 1U);
+  EXPECT_LT(count_lines(history, "\"e\":\"tell\""), 1000U);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+
+// --- usage errors -------------------------------------------------------------
+
+TEST_F(Cli, UsageErrorsExitWithStatusTwoAndNameTheProblem) {
+  const auto existing = path("existing.jsonl");
+  std::ofstream(existing) << "{}\n";
+  const auto non_executable = path("data.txt");
+  std::ofstream(non_executable) << "not a program\n";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{"run", "--learner", "3d", "--bounds", "0,1", "--", peak}, "unknown learner '3d'"},
+      {{"run", "--learner", "2d", "--bounds", "0,1", "--", peak}, "learner 2d needs 2 pairs"},
+      {{"run", "--learner", "nd", "--bounds", "0,1", "--", peak},
+       "learner nd needs at least 2 pairs"},
+      {{"run", "--bounds", "0,1", "--bounds", "0,1", "--", peak}, "learner 1d needs 1 pair"},
+      {{"run", "--bounds", "1,0", "--", peak}, "need finite lo < hi"},
+      {{"run", "--bounds", "zero,1", "--", peak}, "--bounds: cannot read 'zero,1'"},
+      {{"run", "--bounds", "0,1", "--goal", "npoints=many", "--", peak},
+       "--goal: cannot read 'npoints=many'"},
+      {{"run", "--bounds", "0,1", "--goal", "accuracy=3", "--", peak}, "unknown goal 'accuracy'"},
+      {{"run", "--bounds", "0,1", "--goal", "duration=soon", "--", peak}, "--goal: cannot read"},
+      {{"run", "--bounds", "0,1", "--loss", "wiggly", "--", peak}, "unknown loss 'wiggly'"},
+      {{"run", "--bounds", "0,1", "--", "/no/such/program"},
+       "program '/no/such/program' is missing or not executable"},
+      {{"run", "--bounds", "0,1", "--", non_executable}, "is missing or not executable"},
+      {{"run", "--bounds", "0,1", "--worker", "no-such-program-anywhere"},
+       "--worker: program 'no-such-program-anywhere'"},
+      {{"run", "--bounds", "0,1"}, "give the program to sample"},
+      {{"run", "--bounds", "0,1", "--frobnicate", "--", peak}, "--frobnicate"},
+      {{"run", "--bounds", "0,1", "--history", existing, "--", peak}, "already holds a run"},
+      {{"replay", path("missing.jsonl")}, "no such file"},
+      {{"info", existing}, "not a taskmaster history"},
+      {{"plot", path("missing.jsonl"), "-o", path("x.gif")}, "must end in .png or .svg"},
+  };
+  for (const auto& c : cases) {
+    const Outcome o = run(c.args);
+    EXPECT_EQ(o.status, 2) << c.args[1] << ": " << o.err;
+    EXPECT_NE(o.err.find(c.message), std::string::npos)
+        << "expected '" << c.message << "' in: " << o.err;
+  }
+}
+
+TEST_F(Cli, HelpExitsZeroWithAnExample) {
+  const Outcome o = run({"run", "--help"});
+  EXPECT_EQ(o.status, 0);
+  EXPECT_NE(o.out.find("taskmaster run --bounds"), std::string::npos) << o.out;
+}
+
+// --- plots ----------------------------------------------------------------------
+
+std::uint32_t big_endian(const std::string& s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
+  return v;
+}
+
+/// Checks a PNG file: signature, IHDR size, and that it holds a picture
+/// (many different colours), not a blank page.
+void expect_good_png(const std::string& file, std::uint32_t width, std::uint32_t height) {
+  const std::string bytes = read_file(file);
+  ASSERT_GT(bytes.size(), 33U) << file;
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(bytes.substr(12, 4), "IHDR");
+  EXPECT_EQ(big_endian(bytes, 16), width);
+  EXPECT_EQ(big_endian(bytes, 20), height);
+  cairo_surface_t* image = cairo_image_surface_create_from_png(file.c_str());
+  ASSERT_EQ(cairo_surface_status(image), CAIRO_STATUS_SUCCESS);
+  const int stride = cairo_image_surface_get_stride(image);
+  const unsigned char* data = cairo_image_surface_get_data(image);
+  std::set<std::uint32_t> colours;
+  std::size_t non_white = 0;
+  for (int y = 0; y < cairo_image_surface_get_height(image); ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(data + y * stride);
+    for (int x = 0; x < cairo_image_surface_get_width(image); ++x) {
+      colours.insert(row[x]);
+      non_white += (row[x] & 0xffffffU) != 0xffffffU;
+    }
+  }
+  cairo_surface_destroy(image);
+  EXPECT_GT(colours.size(), 20U) << file;
+  EXPECT_GT(non_white, width * height / 100) << file;
+}
+
+TEST_F(Cli, PlotsOneDimensionalRunsAsPngAndSvg) {
+  const auto history = path("plot1d.jsonl");
+  const Outcome o = run({"run", "--bounds", "-1,1", "--goal", "npoints=30", "-j", "2", "--quiet",
+                         "--history", history, "--plot", path("run.png"), "--", peak, "{x}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  expect_good_png(path("run.png"), 900, 600);
+
+  ASSERT_EQ(
+      run({"plot", history, "-o", path("small.png"), "--width", "640", "--height", "480"}).status,
+      0);
+  expect_good_png(path("small.png"), 640, 480);
+
+  ASSERT_EQ(
+      run({"plot", history, "-o", path("run.svg"), "--width", "640", "--height", "480"}).status, 0);
+  const std::string svg = read_file(path("run.svg"));
+  const auto root = svg.find("<svg");
+  ASSERT_NE(root, std::string::npos);
+  EXPECT_NE(svg.find("width=\"640pt\" height=\"480pt\"", root), std::string::npos)
+      << svg.substr(root, 200);
+  EXPECT_NE(svg.rfind("</svg>"), std::string::npos);
+  EXPECT_GT(svg.size(), 2000U);  // lines, points, ticks: not an empty page
+}
+
+TEST_F(Cli, PlotsTwoDimensionalRunsWithAColourBar) {
+  const auto history = path("plot2d.jsonl");
+  ASSERT_EQ(
+      run({"run", "--learner", "2d", "--bounds", "-1,1", "--bounds", "-1,1", "--goal",
+           "npoints=150", "-j", "2", "--quiet", "--history", history, "--worker", demo_worker})
+          .status,
+      0);
+  ASSERT_EQ(run({"plot", history, "-o", path("2d.png")}).status, 0);
+  expect_good_png(path("2d.png"), 900, 600);
+}
+
+TEST_F(Cli, SamplesAndPlotsThreeDimensionsWithLearnerNd) {
+  const auto history = path("nd.jsonl");
+  const Outcome o =
+      run({"run", "--learner", "nd", "--bounds", "-1,1", "--bounds", "-1,1", "--bounds", "-1,1",
+           "--goal", "npoints=60", "-j", "2", "--quiet", "--history", history, "--worker",
+           "/usr/bin/python3 " + source_dir + "/tests/helpers/cli_shell_worker.py"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x0,x1,x2,y");
+  ASSERT_EQ(rows.size(), 60U);
+  for (const auto& r : rows) {
+    const double r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+    EXPECT_NEAR(r[3], r[0] + r[1] + r[2] + std::exp(-(r2 - 0.5) * (r2 - 0.5) / 0.01), 1e-12);
+  }
+  EXPECT_EQ(run({"replay", history}).status, 0);
+  ASSERT_EQ(
+      run({"plot", history, "-o", path("nd.png"), "--width", "400", "--height", "300"}).status, 0);
+  expect_good_png(path("nd.png"), 400, 300);
+}
+
+// --- demo -------------------------------------------------------------------------
+
+TEST_F(Cli, DemoRunsPlotsAndChecksItsRecord) {
+  const Outcome o = run({"demo", "--goal", "npoints=200", "-j", "2", "--history",
+                         path("demo.jsonl"), "--plot", path("demo.png")});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_NE(o.out.find("identical"), std::string::npos) << o.out;
+  expect_good_png(path("demo.png"), 900, 600);
+}
+
+}  // namespace

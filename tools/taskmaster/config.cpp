@@ -1,0 +1,312 @@
+#include "config.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string_view>
+#include <type_traits>
+
+namespace taskmaster::cli {
+namespace {
+
+std::optional<double> to_number(std::string_view text) {
+  // strtod accepts what people type (1e-3, .5, inf); the whole text must be used.
+  const std::string s(text);
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// The losses each learner accepts, with the parameters each loss takes.
+const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_table() {
+  static const std::map<std::string, std::map<std::string, std::set<std::string>>> table{
+      {"1d",
+       {{"distance", {}},
+        {"uniform", {}},
+        {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
+        {"triangle", {}},
+        {"abs_min_log", {}},
+        {"resolution", {"min_length", "max_length"}}}},
+      {"2d",
+       {{"default", {}},
+        {"uniform", {}},
+        {"triangle", {}},
+        {"minimize_triangle_surface", {}},
+        {"resolution", {"min_distance", "max_distance"}}}},
+      {"nd",
+       {{"default", {}},
+        {"uniform", {}},
+        {"std", {}},
+        {"triangle", {}},
+        {"curvature", {"exploration"}}}},
+  };
+  return table;
+}
+
+std::string joined_keys(const auto& container) {
+  std::string out;
+  for (const auto& entry : container) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(entry)>, std::string>) {
+      out += (out.empty() ? "" : ", ") + entry;
+    } else {
+      out += (out.empty() ? "" : ", ") + entry.first;
+    }
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+Goal Goal::parse(const std::string& text) {
+  const auto eq = text.find('=');
+  const auto bad = [&](const std::string& why) {
+    return UsageError(fmt::format(
+        "--goal: cannot read '{}': {} (expected npoints=N, loss=L or duration=30s)", text, why));
+  };
+  if (eq == std::string::npos) throw bad("no '='");
+  const std::string name = text.substr(0, eq);
+  std::string value = text.substr(eq + 1);
+  Goal goal;
+  if (name == "npoints") {
+    goal.kind = Kind::npoints;
+    const auto v = to_number(value);
+    if (!v || !(*v >= 1) || *v != std::floor(*v) || *v > 1e15)
+      throw bad("N must be a whole number >= 1");
+    goal.value = *v;
+  } else if (name == "loss") {
+    goal.kind = Kind::loss;
+    const auto v = to_number(value);
+    if (!v || !std::isfinite(*v) || *v < 0) throw bad("L must be a number >= 0");
+    goal.value = *v;
+  } else if (name == "duration") {
+    goal.kind = Kind::duration;
+    double unit = 1;
+    if (!value.empty() && (value.back() == 's' || value.back() == 'm' || value.back() == 'h')) {
+      unit = value.back() == 's' ? 1 : value.back() == 'm' ? 60 : 3600;
+      value.pop_back();
+    }
+    const auto v = to_number(value);
+    if (!v || !std::isfinite(*v) || !(*v > 0))
+      throw bad("the duration must be positive, like 30s, 5m or 1h");
+    goal.value = *v * unit;
+  } else {
+    throw bad(fmt::format("unknown goal '{}'", name));
+  }
+  return goal;
+}
+
+std::string Goal::to_string() const {
+  switch (kind) {
+    case Kind::npoints: return fmt::format("npoints={}", static_cast<std::uint64_t>(value));
+    case Kind::loss: return fmt::format("loss={}", value);
+    case Kind::duration: return fmt::format("duration={}s", value);
+  }
+  return {};
+}
+
+StopCondition Goal::stop_condition() const {
+  switch (kind) {
+    case Kind::npoints: return stop::points(static_cast<std::uint64_t>(value));
+    case Kind::loss: return stop::loss_below(value);
+    case Kind::duration: return stop::duration(value);
+  }
+  throw std::logic_error("unknown goal kind");
+}
+
+std::size_t RunConfig::dimension() const {
+  if (learner == "nd") return std::max<std::size_t>(bounds.size(), 2);
+  return learner == "2d" ? 2 : 1;
+}
+
+StopCondition RunConfig::stop_condition() const {
+  if (goals.empty()) throw UsageError("--goal: at least one goal is needed");
+  StopCondition stop = goals.front().stop_condition();
+  for (std::size_t i = 1; i < goals.size(); ++i) stop = stop || goals[i].stop_condition();
+  return stop;
+}
+
+void RunConfig::validate() const {
+  const auto learners = loss_table().find(learner);
+  if (learners == loss_table().end()) {
+    throw UsageError(
+        fmt::format("--learner: unknown learner '{}' (known: {})", learner, known_learners));
+  }
+  if (bounds.size() != dimension()) {
+    throw UsageError(fmt::format(
+        "--bounds: learner {} needs {}{} pair{} lo,hi (one --bounds per dimension), got {}",
+        learner, learner == "nd" ? "at least " : "", dimension(), dimension() == 1 ? "" : "s",
+        bounds.size()));
+  }
+  for (const auto& [lo, hi] : bounds) {
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi)) {
+      throw UsageError(fmt::format("--bounds: need finite lo < hi, got {},{}", lo, hi));
+    }
+  }
+  if (!loss.empty()) {
+    const auto found = learners->second.find(loss);
+    if (found == learners->second.end()) {
+      throw UsageError(fmt::format("--loss: unknown loss '{}' for learner {} (known: {})", loss,
+                                   learner, joined_keys(learners->second)));
+    }
+    for (const auto& [name, value] : loss_params) {
+      if (!found->second.contains(name)) {
+        throw UsageError(fmt::format("--loss-param: loss '{}' has no parameter '{}' (it has: {})",
+                                     loss, name, joined_keys(found->second)));
+      }
+    }
+  } else if (!loss_params.empty()) {
+    throw UsageError("--loss-param: give --loss too");
+  }
+  if (goals.empty()) throw UsageError("--goal: at least one goal is needed");
+  if (command.empty() == worker.empty()) {
+    throw UsageError(
+        "give the program to sample either after '--' (one process per point) or with "
+        "--worker 'PROGRAM ARGS' (long-running workers)");
+  }
+  const auto& argv = command.empty() ? worker : command;
+  if (!is_executable(argv.front())) {
+    throw UsageError(fmt::format("{}: program '{}' is missing or not executable",
+                                 command.empty() ? "--worker" : "--", argv.front()));
+  }
+  if (workers == 0) throw UsageError("--workers: need at least 1 worker");
+  if (timeout && !(*timeout > 0))
+    throw UsageError(fmt::format("--timeout: must be positive, got {}", *timeout));
+}
+
+nlohmann::json RunConfig::to_json() const {
+  nlohmann::json j;
+  j["tool"] = "taskmaster";
+  j["learner"] = learner;
+  j["bounds"] = bounds;
+  j["loss"] = loss;
+  j["loss_params"] = loss_params;
+  std::vector<std::string> goal_texts;
+  for (const auto& g : goals) goal_texts.push_back(g.to_string());
+  j["goals"] = goal_texts;
+  if (!command.empty()) j["command"] = command;
+  if (!worker.empty()) j["worker"] = worker;
+  j["workers"] = workers;
+  j["retries"] = retries;
+  j["timeout"] = timeout ? nlohmann::json(*timeout) : nlohmann::json(nullptr);
+  j["seed"] = seed;
+  return j;
+}
+
+RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  if (!j.is_object() || j.value("tool", "") != "taskmaster") {
+    throw UsageError(
+        fmt::format("{}: the history was not written by the taskmaster command (its header has no "
+                    "\"metadata\":{{\"tool\":\"taskmaster\",...}})",
+                    source));
+  }
+  try {
+    RunConfig c;
+    c.learner = j.at("learner").get<std::string>();
+    c.bounds = j.at("bounds").get<std::vector<std::array<double, 2>>>();
+    c.loss = j.value("loss", "");
+    c.loss_params = j.value("loss_params", std::map<std::string, double>{});
+    for (const auto& g : j.at("goals")) c.goals.push_back(Goal::parse(g.get<std::string>()));
+    c.command = j.value("command", std::vector<std::string>{});
+    c.worker = j.value("worker", std::vector<std::string>{});
+    c.workers = j.at("workers").get<std::size_t>();
+    c.retries = j.value("retries", 0U);
+    if (j.contains("timeout") && !j.at("timeout").is_null())
+      c.timeout = j.at("timeout").get<double>();
+    c.seed = j.value("seed", std::uint64_t{0});
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(
+        fmt::format("{}: the configuration in the header is damaged: {}", source, e.what()));
+  }
+}
+
+std::array<double, 2> parse_bounds(const std::string& text) {
+  const auto comma = text.find(',');
+  const auto lo = comma == std::string::npos ? std::nullopt
+                                             : to_number(std::string_view(text).substr(0, comma));
+  const auto hi = comma == std::string::npos ? std::nullopt
+                                             : to_number(std::string_view(text).substr(comma + 1));
+  if (!lo || !hi)
+    throw UsageError(fmt::format("--bounds: cannot read '{}' (expected lo,hi like -1,1)", text));
+  return {*lo, *hi};
+}
+
+std::pair<std::string, double> parse_loss_param(const std::string& text) {
+  const auto eq = text.find('=');
+  const auto v =
+      eq == std::string::npos ? std::nullopt : to_number(std::string_view(text).substr(eq + 1));
+  if (!v || eq == 0)
+    throw UsageError(fmt::format("--loss-param: cannot read '{}' (expected name=number)", text));
+  return {text.substr(0, eq), *v};
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote == '\'') {
+      if (c == '\'')
+        quote = 0;
+      else
+        word += c;
+    } else if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < text.size() &&
+                 std::string_view("\"\\$`").find(text[i + 1]) != std::string_view::npos) {
+        word += text[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0)
+    throw UsageError(fmt::format("--worker: unbalanced {} quote in '{}'", quote, text));
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+bool is_executable(const std::string& program) {
+  namespace fs = std::filesystem;
+  const auto runnable = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (program.empty()) return false;
+  if (program.find('/') != std::string::npos) return runnable(program);
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
+  while (true) {
+    const auto colon = dirs.find(':');
+    const std::string dir(dirs.substr(0, colon));
+    if (runnable(fs::path(dir.empty() ? "." : dir) / program)) return true;
+    if (colon == std::string_view::npos) return false;
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
+}  // namespace taskmaster::cli

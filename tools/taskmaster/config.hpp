@@ -1,0 +1,94 @@
+#pragma once
+// The configuration of a run: what the command line says, and what the
+// history's header records so that resume, replay, plot, info and export
+// need no other flags.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "taskmaster/core/stop.hpp"
+
+namespace taskmaster::cli {
+
+/// A mistake on the command line: reported with exit status 2.
+///
+/// @code
+/// throw taskmaster::cli::UsageError("--bounds: cannot read 'a,b' (expected lo,hi like -1,1)");
+/// @endcode
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One `--goal`: `npoints=N`, `loss=L` or `duration=30s`.
+///
+/// @code
+/// auto goal = taskmaster::cli::Goal::parse("duration=5m");  // goal.value == 300
+/// taskmaster::StopCondition stop = goal.stop_condition();
+/// @endcode
+struct Goal {
+  enum class Kind { npoints, loss, duration } kind = Kind::npoints;
+  double value = 0;
+
+  /// Reads `npoints=100`, `loss=0.01`, `duration=90s`, `duration=2m`; throws
+  /// UsageError naming the text otherwise.
+  static Goal parse(const std::string& text);
+  [[nodiscard]] std::string to_string() const;
+  [[nodiscard]] StopCondition stop_condition() const;
+};
+
+/// Everything that decides a run.
+///
+/// @code
+/// taskmaster::cli::RunConfig config;
+/// config.learner = "1d";
+/// config.bounds = {{-1.0, 1.0}};
+/// config.command = {"./simulate", "{x}"};
+/// config.validate();
+/// @endcode
+struct RunConfig {
+  std::string learner = "1d";
+  std::vector<std::array<double, 2>> bounds;
+  std::string loss;  ///< empty: the learner's default
+  std::map<std::string, double> loss_params;
+  std::vector<Goal> goals;
+  std::vector<std::string> command;  ///< one process per point (CommandMaster)
+  std::vector<std::string> worker;   ///< long-running workers (StdioMaster)
+  std::size_t workers = 1;
+  unsigned retries = 0;
+  std::optional<double> timeout;
+  std::uint64_t seed = 0;
+
+  /// The input dimension the learner needs (nd: as many as bounds, at least 2).
+  [[nodiscard]] std::size_t dimension() const;
+  /// The goals joined with "or" (the stop condition of the run).
+  [[nodiscard]] StopCondition stop_condition() const;
+  /// Checks learner, bounds, loss, goals and program; throws UsageError.
+  void validate() const;
+
+  [[nodiscard]] nlohmann::json to_json() const;
+  /// Reads what `to_json` wrote (the metadata of a history header).
+  static RunConfig from_json(const nlohmann::json& j, const std::string& source);
+};
+
+/// The learners this tool knows, for messages and `--help`.
+inline constexpr const char* known_learners = "1d, 2d, nd";
+
+/// Reads `lo,hi`; throws UsageError naming the flag and the text otherwise.
+std::array<double, 2> parse_bounds(const std::string& text);
+/// Reads `name=value` with a number for value.
+std::pair<std::string, double> parse_loss_param(const std::string& text);
+/// Splits a command line into words as a POSIX shell would for simple
+/// quoting: blanks separate words, '...' and "..." group, backslash escapes.
+std::vector<std::string> split_words(const std::string& text);
+/// Whether `program` names an executable file, directly or through PATH.
+bool is_executable(const std::string& program);
+
+}  // namespace taskmaster::cli

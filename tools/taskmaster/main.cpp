@@ -1,0 +1,254 @@
+// taskmaster: sample any program adaptively, watch it, plot it, resume and
+// replay it. Each command lives in its own file; this one reads the command
+// line and turns errors into exit statuses (2: usage, 1: run failure).
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.hpp"
+#include "demo.hpp"
+#include "history_commands.hpp"
+#include "plot.hpp"
+#include "run.hpp"
+
+namespace {
+
+using namespace taskmaster::cli;
+
+constexpr const char* run_example = R"(
+Usage: taskmaster run [OPTIONS] (-- PROGRAM ARGS... | --worker 'PROGRAM ARGS')
+Examples:
+  taskmaster run --bounds -1,1 --goal npoints=200 -- ./simulate --x {x}
+  taskmaster run --learner 2d --bounds 0,1 --bounds 0,2 --goal loss=0.01 \
+      --worker 'python3 model.py' --plot model.png
+The program prints a number or a JSON array of numbers for each point.
+Placeholders: {x} (the input), {x0} {x1} (its components), {id} (the task).)";
+
+struct RunFlags {
+  std::string learner = "1d";
+  std::vector<std::string> bounds, goals, loss_params;
+  std::string loss, worker, history = "taskmaster-run.jsonl", plot;
+  std::size_t workers = std::max(1U, std::thread::hardware_concurrency());
+  unsigned retries = 0;
+  double timeout = 0;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+  bool overwrite = false;
+};
+
+RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
+  RunRequest r;
+  RunConfig& c = r.config;
+  c.learner = f.learner;
+  for (const auto& b : f.bounds) c.bounds.push_back(parse_bounds(b));
+  c.loss = f.loss;
+  for (const auto& p : f.loss_params) c.loss_params.insert(parse_loss_param(p));
+  for (const auto& g : f.goals.empty() ? std::vector<std::string>{"npoints=100"} : f.goals) {
+    c.goals.push_back(Goal::parse(g));
+  }
+  c.command = std::move(command);
+  if (!f.worker.empty()) c.worker = split_words(f.worker);
+  if (!f.worker.empty() && c.worker.empty()) throw UsageError("--worker: the command is empty");
+  c.workers = f.workers;
+  c.retries = f.retries;
+  if (f.timeout != 0) c.timeout = f.timeout;
+  c.seed = f.seed;
+  c.validate();
+  r.history = f.history;
+  if (std::filesystem::exists(r.history) && !f.overwrite) {
+    throw UsageError(fmt::format(
+        "--history: {} already holds a run; carry it on with 'taskmaster resume {}', or pass "
+        "--overwrite to start afresh",
+        f.history, shell_quote(f.history)));
+  }
+  if (!f.plot.empty()) r.plot = f.plot;
+  r.quiet = f.quiet;
+  return r;
+}
+
+void check_plot_name(const std::string& name, const char* flag) {
+  if (name.empty()) return;
+  const auto dot = name.rfind('.');
+  const std::string ext = dot == std::string::npos ? "" : name.substr(dot);
+  if (ext != ".png" && ext != ".svg") {
+    throw UsageError(fmt::format("{}: '{}' must end in .png or .svg", flag, name));
+  }
+}
+
+int main_with(int argc, char** argv) {
+  // Everything after the first "--" is the program to run, untouched by the parser.
+  std::vector<std::string> command;
+  int parsed_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      command.assign(argv + i + 1, argv + argc);
+      parsed_argc = i;
+      if (command.empty()) throw UsageError("--: no program after '--'");
+      break;
+    }
+  }
+
+  CLI::App app{
+      "taskmaster: sample any program adaptively, in parallel; watch, plot, resume and "
+      "replay the run."};
+  app.require_subcommand(1);
+  app.footer(
+      "Run 'taskmaster COMMAND --help' for a command's options. See README.md, "
+      "\"The taskmaster command\".");
+
+  RunFlags flags;
+  auto* run = app.add_subcommand("run", "Sample a program over a domain until a goal holds.");
+  run->footer(run_example);
+  run->add_option("--learner", flags.learner, "Learner: 1d, 2d or nd")->capture_default_str();
+  run->add_option("--bounds", flags.bounds, "lo,hi for one dimension; once per dimension")
+      ->allow_extra_args(false)
+      ->take_all();
+  run->add_option("--loss", flags.loss,
+                  "Loss (1d: distance, uniform, curvature, triangle, abs_min_log, resolution; "
+                  "2d: default, uniform, triangle, minimize_triangle_surface, resolution; "
+                  "nd: default, uniform, std, triangle, curvature)");
+  run->add_option("--loss-param", flags.loss_params, "name=value for the loss (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--goal", flags.goals,
+                  "npoints=N, loss=L or duration=30s (repeatable: stop when any holds; default "
+                  "npoints=100)")
+      ->allow_extra_args(false);
+  run->add_option("--worker", flags.worker,
+                  "Long-running worker command speaking the JSON Lines protocol");
+  run->add_option("-j,--workers", flags.workers, "Programs running at once")->capture_default_str();
+  run->add_option("--retries", flags.retries, "Tries again a failed point this often")
+      ->capture_default_str();
+  run->add_option("--timeout", flags.timeout, "Seconds a point may take (0: no limit)");
+  run->add_option("--history", flags.history, "History file (JSON Lines)")->capture_default_str();
+  run->add_option("--plot", flags.plot, "Also draw the result into FILE.png or FILE.svg");
+  run->add_option("--seed", flags.seed, "Seed of the learner's entropy")->capture_default_str();
+  run->add_flag("--overwrite", flags.overwrite, "Replace the history file if it exists");
+  run->add_flag("-q,--quiet", flags.quiet, "No progress and no summary");
+
+  std::string history;
+  std::vector<std::string> resume_goals;
+  std::size_t resume_workers = 0;
+  bool resume_quiet = false;
+  std::string resume_plot;
+  auto* resume = app.add_subcommand("resume", "Carry on a stopped or killed run.");
+  resume->footer("\nExample:\n  taskmaster resume taskmaster-run.jsonl --goal npoints=500");
+  resume->add_option("HISTORY", history, "History file of the run")->required();
+  resume->add_option("--goal", resume_goals, "New goal(s) instead of the recorded ones")
+      ->allow_extra_args(false);
+  resume->add_option("-j,--workers", resume_workers,
+                     "Programs running at once (default: as recorded)");
+  resume->add_option("--plot", resume_plot, "Also draw the result into FILE.png or FILE.svg");
+  resume->add_flag("-q,--quiet", resume_quiet, "No progress and no summary");
+
+  auto* replay = app.add_subcommand(
+      "replay", "Replay a history through a fresh learner: exit 0 if identical, 1 if not.");
+  replay->footer("\nExample:\n  taskmaster replay taskmaster-run.jsonl");
+  replay->add_option("HISTORY", history, "History file")->required();
+
+  auto* info = app.add_subcommand("info", "Summarise a run: points, failures, loss, workers.");
+  info->footer("\nExample:\n  taskmaster info taskmaster-run.jsonl");
+  info->add_option("HISTORY", history, "History file")->required();
+
+  std::string output;
+  auto* export_ = app.add_subcommand("export", "Write the evaluated points as CSV.");
+  export_->footer("\nExample:\n  taskmaster export taskmaster-run.jsonl -o points.csv");
+  export_->add_option("HISTORY", history, "History file")->required();
+  export_->add_option("-o,--output", output, "CSV file (default: standard output)");
+
+  PlotSize size;
+  auto* plot = app.add_subcommand("plot", "Draw the learned function into a PNG or SVG file.");
+  plot->footer("\nExample:\n  taskmaster plot taskmaster-run.jsonl -o run.png");
+  plot->add_option("HISTORY", history, "History file")->required();
+  plot->add_option("-o,--output", output, "FILE.png or FILE.svg")->required();
+  plot->add_option("--width", size.width, "Width in pixels (points for SVG)")
+      ->capture_default_str();
+  plot->add_option("--height", size.height, "Height in pixels (points for SVG)")
+      ->capture_default_str();
+
+  DemoOptions demo_options;
+  demo_options.workers = flags.workers;
+  auto* demo = app.add_subcommand(
+      "demo", "Sample a bundled example function with all cores, plot it, replay it.");
+  demo->footer("\nExample:\n  taskmaster demo --history demo.jsonl --plot demo.png");
+  demo->add_option("--history", demo_options.history, "History file")->capture_default_str();
+  demo->add_option("--plot", demo_options.plot, "Plot file (.png or .svg)")->capture_default_str();
+  demo->add_option("-j,--workers", demo_options.workers, "Workers")->capture_default_str();
+  demo->add_option("--goal", demo_options.goals, "Goal(s) instead of the built-in one")
+      ->allow_extra_args(false);
+  demo->add_flag("-q,--quiet", demo_options.quiet, "No progress");
+
+  try {
+    app.parse(parsed_argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  if (!command.empty() && !run->parsed())
+    throw UsageError("--: only 'taskmaster run' takes a program after '--'");
+
+  if (run->parsed()) {
+    check_plot_name(flags.plot, "--plot");
+    return run_command(request_from(flags, std::move(command)));
+  }
+  if (resume->parsed()) {
+    check_plot_name(resume_plot, "--plot");
+    RunRequest r;
+    r.config = HistoryInput::read(history).latest_config;
+    if (!resume_goals.empty()) {
+      r.config.goals.clear();
+      for (const auto& g : resume_goals) r.config.goals.push_back(Goal::parse(g));
+    }
+    if (resume_workers != 0) r.config.workers = resume_workers;
+    r.history = history;
+    r.resume = true;
+    r.quiet = resume_quiet;
+    if (!resume_plot.empty()) r.plot = resume_plot;
+    r.config.validate();
+    return run_command(r);
+  }
+  if (replay->parsed()) return replay_command(history);
+  if (info->parsed()) return info_command(history);
+  if (export_->parsed()) {
+    return export_command(
+        history, output.empty() ? std::nullopt : std::optional<std::filesystem::path>(output));
+  }
+  if (plot->parsed()) {
+    check_plot_name(output, "--output");
+    if (size.width < 100 || size.height < 100 || size.width > 20000 || size.height > 20000) {
+      throw UsageError(
+          fmt::format("--width/--height: need 100 to 20000, got {}x{}", size.width, size.height));
+    }
+    plot_history(HistoryInput::read(history), output, size);
+    fmt::print(stderr, "taskmaster: plot in {}\n", output);
+    return 0;
+  }
+  if (demo->parsed()) {
+    check_plot_name(demo_options.plot, "--plot");
+    return demo_command(demo_options);
+  }
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return main_with(argc, argv);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "taskmaster: usage error: {}\n(see 'taskmaster --help')\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "taskmaster: error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,128 @@
+#include "run.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <type_traits>
+#include <vector>
+
+#include "history_input.hpp"
+#include "interrupt.hpp"
+#include "learners.hpp"
+#include "masters.hpp"
+#include "plot.hpp"
+#include "progress.hpp"
+#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/history/replay.hpp"
+#include "vector_output_master.hpp"
+
+namespace taskmaster::cli {
+
+std::string shell_quote(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-+=./,:@%") == std::string::npos) {
+    return text;
+  }
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+namespace {
+
+struct Settings {
+  std::optional<std::uint64_t> npoints;
+  std::optional<double> duration;
+};
+
+Settings goal_settings(const RunConfig& c) {
+  Settings s;
+  for (const auto& g : c.goals) {
+    if (g.kind == Goal::Kind::npoints) s.npoints = static_cast<std::uint64_t>(g.value);
+    if (g.kind == Goal::Kind::duration) s.duration = g.value;
+  }
+  return s;
+}
+
+}  // namespace
+
+RunOutcome execute_run(const RunRequest& request) {
+  const RunConfig& c = request.config;
+  std::size_t components = 0;
+  std::uint64_t resolved_before = 0;
+  if (request.resume) {
+    const HistoryInput input = HistoryInput::read(request.history);
+    components = input.components();
+    for (const auto& e : input.raw.events) {
+      resolved_before += e.kind == EventKind::tell || (e.kind == EventKind::fail && !e.retry);
+    }
+  }
+  const std::string resume_hint = "taskmaster resume " + shell_quote(request.history.string());
+  const InterruptGuard guard(resume_hint);
+  const StopCondition stop = c.stop_condition() || stop::when("Ctrl-C", [](const Progress&) {
+                               return InterruptGuard::interrupted();
+                             });
+  const Settings goals = goal_settings(c);
+  ProgressReporter reporter({.quiet = request.quiet,
+                             .npoints_goal = goals.npoints,
+                             .duration_goal = goals.duration,
+                             .points_before = resolved_before});
+
+  RunOutcome outcome = with_learner(c, [&](auto& learner) {
+    using L = std::remove_reference_t<decltype(learner)>;
+    using X = input_of<L>;
+    using Y = std::vector<double>;
+    return with_master<X>(c, [&](auto& programs) {
+      VectorOutputMaster master(programs, components);
+      std::string first_failure;
+      RunOptions<X, Y> options;
+      options.seed = c.seed;
+      options.retry = {.retries = c.retries, .on_failure = OnFailure::record_and_continue};
+      options.keep_history = false;
+      options.metadata = c.to_json();
+      options.hook = [&](const HistoryEvent<X, Y>& e, const Progress& p) {
+        if (e.kind == EventKind::fail && !e.retry && first_failure.empty()) first_failure = e.text;
+        reporter.update(p);
+      };
+      RunSummary<X, Y> summary;
+      if (request.resume) {
+        summary = resume(request.history, master, learner, stop, options);
+      } else {
+        options.history_file = request.history;
+        summary = evaluate(master, learner, stop, options);
+      }
+      reporter.finish(summary.progress);
+      RunOutcome o;
+      o.told = summary.progress.told;
+      o.failed = summary.progress.failed;
+      o.loss = learner.loss();
+      o.seconds = summary.progress.seconds();
+      o.reason = summary.reason;
+      if (InterruptGuard::interrupted()) {
+        o.status = 130;
+      } else if (o.told == 0 && o.failed > 0) {
+        o.status = 1;
+        o.reason = fmt::format("every point failed; the first: {}", first_failure);
+      }
+      return o;
+    });
+  });
+
+  if (!request.quiet || outcome.status != 0) {
+    fmt::print(stderr, "taskmaster: {}: {} points, {} failed, loss {:.4g}, {}; history in {}\n",
+               outcome.status == 1 ? "failed" : "ended", outcome.told, outcome.failed, outcome.loss,
+               outcome.reason, request.history.string());
+  }
+  if (outcome.status == 130) {
+    fmt::print(stderr, "taskmaster: stopped by Ctrl-C; to carry on: {}\n", resume_hint);
+  }
+  if (request.plot && outcome.told > 0) {
+    plot_history(HistoryInput::read(request.history), *request.plot, {});
+    if (!request.quiet) fmt::print(stderr, "taskmaster: plot in {}\n", request.plot->string());
+  }
+  return outcome;
+}
+
+int run_command(const RunRequest& request) { return execute_run(request).status; }
+
+}  // namespace taskmaster::cli
