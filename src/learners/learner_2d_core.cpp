@@ -312,7 +312,11 @@ struct Learner2DCore::Impl {
     // python-adaptive's choose_point_in_triangle: the midpoint of the longest
     // edge for a badly shaped triangle (longest edge² / area · √3/4 > 5,
     // 1 for an equilateral triangle), otherwise the centroid.
-    const auto t = combined.corners(c.face);
+    // In a fixed order (CGAL's order of a face's vertices depends on its
+    // history), so that the same triangle gives the same point bit for bit
+    // in any build: the sums below are not associative.
+    auto t = combined.corners(c.face);
+    std::sort(t.begin(), t.end());
     double longest = -1;
     int edge = 0;
     for (int i = 0; i < 3; ++i) {
