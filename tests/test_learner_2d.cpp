@@ -519,3 +519,25 @@ TEST(Learner2D, AParallelRunReplaysExactly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Learner2D, TellingRecordedResultsWithoutAskingGivesTheRunsLoss) {
+  // Told one by one with no ask in between, the losses wait in a backlog;
+  // they must still end up those of the run that produced the data.
+  const Bounds2D bounds{{{-1.0, 1.0}, {-1.0, 1.0}}};
+  Learner2D<double> run(bounds);
+  std::vector<Point> xs;
+  std::vector<double> ys;
+  for (int i = 0; i < 1500; ++i) {
+    const Point x = *run.ask(0);
+    xs.push_back(x);
+    ys.push_back(ring(x));
+    run.tell(x, ys.back());
+  }
+  Learner2D<double> told(bounds);
+  for (std::size_t i = 0; i < xs.size(); ++i) told.tell(xs[i], ys[i]);
+  EXPECT_DOUBLE_EQ(told.loss(), run.loss());
+}
+
+}  // namespace

@@ -97,6 +97,7 @@ bool TriangleMesh2D::insert(std::uint32_t id, const Point2& p, std::span<const d
   } else {
     // Every triangle the insertion created or changed is incident to v.
     dirty_.push_back(v);
+    flush_if_long();
   }
   return true;
 }
@@ -132,6 +133,7 @@ void TriangleMesh2D::set_value(std::uint32_t id, std::span<const double> values,
     recompute_everything();
   } else {
     dirty_.push_back(vertices_[id]);
+    flush_if_long();
   }
 }
 
@@ -164,6 +166,14 @@ void TriangleMesh2D::remove(const std::vector<std::uint32_t>& ids) {
   }
   // Removed triangles may still sit in the queue: rebuild it from the live ones.
   rebuild_queue();
+}
+
+// Losses wait for the next look at the queue, but not for long: after many
+// insertions without one, queue entries of triangles the insertions reshaped
+// were seen to survive the flush (a Learner2D told 1000 points without asking
+// kept a stale loss), so the backlog is bounded.
+void TriangleMesh2D::flush_if_long() {
+  if (dirty_.size() >= 32) flush();
 }
 
 void TriangleMesh2D::flush() {

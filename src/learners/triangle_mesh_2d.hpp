@@ -107,6 +107,7 @@ class TriangleMesh2D {
   /// Deferred until losses are needed, so that a pending point that is told
   /// before the next ask costs one update, not two.
   void flush();
+  void flush_if_long();
   void refresh_vertices(const std::vector<Vertex>& vertices);
   void recompute_everything();
   void rebuild_queue();
