@@ -16,24 +16,12 @@ namespace {
 static_assert(taskmaster::Master<taskmaster::CommandMaster<double, double>>);
 
 using namespace taskmaster;
+using test_support::failure_texts;
+using test_support::integers;
 using test_support::process_marker;
 using test_support::survivors;
 
 const std::string faulty_command = std::string(TASKMASTER_TEST_HELPERS_DIR) + "/faulty_command.sh";
-
-std::vector<double> integers(int n) {
-  std::vector<double> xs;
-  for (int i = 0; i < n; ++i) xs.push_back(i);
-  return xs;
-}
-
-std::vector<std::string> failure_texts(const History<double, double>& history) {
-  std::vector<std::string> texts;
-  for (const auto& e : history.events) {
-    if (e.kind == EventKind::fail) texts.push_back(e.text);
-  }
-  return texts;
-}
 
 /// Points 0..19 on two slots with a program that misbehaves on x == 13 as
 /// `mode` says, one retry per point: the run goes on, 13 fails (twice) with

@@ -21,6 +21,9 @@ namespace {
 static_assert(taskmaster::Master<taskmaster::ProcessMaster<double, double>>);
 
 using namespace taskmaster;
+using test_support::expect_fault_handled;
+using test_support::failure_texts;
+using test_support::integers;
 using test_support::live_children;
 
 /// Twice x, except for x == 13, where it misbehaves as $FAULT_MODE says.
@@ -63,20 +66,6 @@ double faulty(double x) {
 using Vector = std::vector<double>;
 using Mixed = std::tuple<std::string, std::array<int, 3>, std::vector<std::string>>;
 
-std::vector<double> integers(int n) {
-  std::vector<double> xs;
-  for (int i = 0; i < n; ++i) xs.push_back(i);
-  return xs;
-}
-
-std::vector<std::string> failure_texts(const History<double, double>& history) {
-  std::vector<std::string> texts;
-  for (const auto& e : history.events) {
-    if (e.kind == EventKind::fail) texts.push_back(e.text);
-  }
-  return texts;
-}
-
 void run_with_fault(const std::string& mode, const std::string& reason, WorkerOptions options = {},
                     bool thirteen_fails = true) {
   options.workers = 2;
@@ -92,25 +81,7 @@ void run_with_fault(const std::string& mode, const std::string& reason, WorkerOp
   {
     ProcessMaster<double, double> master("faulty", options);
     auto summary = evaluate(master, learner, stop::learner_done(), {.retry = {.retries = 1}});
-    EXPECT_TRUE(learner.done());
-    EXPECT_EQ(summary.progress.in_flight, 0u);
-    EXPECT_EQ(summary.progress.told + summary.progress.failed, 30u);
-    for (std::size_t i = 0; i < learner.size(); ++i) {
-      if (i == 13 && thirteen_fails) {
-        EXPECT_TRUE(learner.failed(i));
-        continue;
-      }
-      ASSERT_TRUE(learner.result(i).has_value()) << "point " << i;
-      EXPECT_EQ(*learner.result(i), 2.0 * static_cast<double>(i));
-    }
-    const auto failures = failure_texts(summary.history);
-    if (thirteen_fails) {
-      EXPECT_GE(failures.size(), 2u);
-    }
-    bool found = false;
-    for (const auto& text : failures) found = found || text.find(reason) != std::string::npos;
-    EXPECT_TRUE(found) << "no failure mentions '" << reason
-                       << "'; first: " << (failures.empty() ? "(none)" : failures.front());
+    expect_fault_handled(summary, learner, thirteen_fails, reason);
     EXPECT_EQ(master.worker_pids().size(), 2u);
     for (pid_t pid : master.worker_pids()) EXPECT_TRUE(subprocess::is_alive(pid));
   }

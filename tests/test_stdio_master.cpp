@@ -16,6 +16,9 @@ namespace {
 static_assert(taskmaster::Master<taskmaster::StdioMaster<double, double>>);
 
 using namespace taskmaster;
+using test_support::expect_fault_handled;
+using test_support::failure_texts;
+using test_support::integers;
 using test_support::process_marker;
 using test_support::survivors;
 
@@ -23,21 +26,6 @@ const std::string python = "/usr/bin/python3";
 const std::string faulty_worker =
     std::string(TASKMASTER_TEST_HELPERS_DIR) + "/faulty_stdio_worker.py";
 const std::string example_workers = TASKMASTER_EXAMPLE_WORKERS_DIR;
-
-std::vector<double> integers(int n) {
-  std::vector<double> xs;
-  for (int i = 0; i < n; ++i) xs.push_back(i);
-  return xs;
-}
-
-/// The reasons of every failure in a history.
-std::vector<std::string> failure_texts(const History<double, double>& history) {
-  std::vector<std::string> texts;
-  for (const auto& e : history.events) {
-    if (e.kind == EventKind::fail) texts.push_back(e.text);
-  }
-  return texts;
-}
 
 /// Runs points 0..29 on two faulty workers in `mode` (they misbehave on
 /// x == 13), one retry per point, and checks what every fault must give:
@@ -51,26 +39,7 @@ void run_with_fault(const std::string& mode, const std::string& reason, WorkerOp
   {
     StdioMaster<double, double> master({python, faulty_worker, mode, marker}, options);
     auto summary = evaluate(master, learner, stop::learner_done(), {.retry = {.retries = 1}});
-    EXPECT_TRUE(learner.done());
-    EXPECT_EQ(summary.progress.in_flight, 0u);
-    EXPECT_EQ(summary.progress.told + summary.progress.failed, 30u);
-    for (std::size_t i = 0; i < learner.size(); ++i) {
-      if (i == 13 && thirteen_fails) {
-        EXPECT_TRUE(learner.failed(i));
-        continue;
-      }
-      ASSERT_TRUE(learner.result(i).has_value()) << "point " << i;
-      EXPECT_EQ(*learner.result(i), 2.0 * static_cast<double>(i));
-    }
-    const auto failures = failure_texts(summary.history);
-    if (thirteen_fails) {
-      // The first try and the retry.
-      EXPECT_GE(failures.size(), 2u);
-    }
-    bool found = false;
-    for (const auto& text : failures) found = found || text.find(reason) != std::string::npos;
-    EXPECT_TRUE(found) << "no failure mentions '" << reason
-                       << "'; first: " << (failures.empty() ? "(none)" : failures.front());
+    expect_fault_handled(summary, learner, thirteen_fails, reason);
     // Replacements took over: still two workers, and they are alive.
     EXPECT_EQ(master.capacity(), 2u);
     EXPECT_EQ(master.worker_pids().size(), 2u);

@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "taskmaster/core/run_options.hpp"
+#include "taskmaster/history/history.hpp"
+#include "taskmaster/learners/sequence_learner.hpp"
 #include "taskmaster/masters/subprocess.hpp"
 
 namespace taskmaster::test_support {
@@ -56,6 +59,49 @@ inline std::vector<pid_t> live_children() {
     if (parent == self) found.push_back(static_cast<pid_t>(std::stol(name)));
   }
   return found;
+}
+
+/// 0, 1, ..., n - 1: the inputs of the fault runs.
+inline std::vector<double> integers(int n) {
+  std::vector<double> xs;
+  for (int i = 0; i < n; ++i) xs.push_back(i);
+  return xs;
+}
+
+/// The reasons of every failure in a history, in order.
+inline std::vector<std::string> failure_texts(const History<double, double>& history) {
+  std::vector<std::string> texts;
+  for (const auto& e : history.events) {
+    if (e.kind == EventKind::fail) texts.push_back(e.text);
+  }
+  return texts;
+}
+
+/// What every fault run must show: each point ended told (with 2x) or, for
+/// point 13 when it always fails, failed; and some failure names `reason`.
+inline void expect_fault_handled(const RunSummary<double, double>& summary,
+                                 const SequenceLearner<double, double>& learner,
+                                 bool thirteen_fails, const std::string& reason) {
+  EXPECT_TRUE(learner.done());
+  EXPECT_EQ(summary.progress.in_flight, 0u);
+  EXPECT_EQ(summary.progress.told + summary.progress.failed, learner.size());
+  for (std::size_t i = 0; i < learner.size(); ++i) {
+    if (i == 13 && thirteen_fails) {
+      EXPECT_TRUE(learner.failed(i));
+      continue;
+    }
+    ASSERT_TRUE(learner.result(i).has_value()) << "point " << i;
+    EXPECT_EQ(*learner.result(i), 2.0 * static_cast<double>(i));
+  }
+  const auto failures = failure_texts(summary.history);
+  // The first try and the retry.
+  if (thirteen_fails) {
+    EXPECT_GE(failures.size(), 2u);
+  }
+  bool found = false;
+  for (const auto& text : failures) found = found || text.find(reason) != std::string::npos;
+  EXPECT_TRUE(found) << "no failure mentions '" << reason
+                     << "'; first: " << (failures.empty() ? "(none)" : failures.front());
 }
 
 }  // namespace taskmaster::test_support
