@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -37,8 +38,11 @@ class MpiSession {
   ~MpiSession() { MPI_Finalize(); }
 };
 
-/// Rank 0 runs the loop; every other rank evaluates a C++ callable. Capacity
-/// is the number of worker ranks. Inputs and outputs travel as their history
+/// Rank 0 runs the loop; every other rank evaluates tasks, one at a time,
+/// with a C++ callable (`serve()`) or through a master of its own
+/// (`serve(local)`): a CommandMaster runs an external program per point, a
+/// StdioMaster keeps a worker program of any language running on that rank.
+/// Capacity is the number of worker ranks. Inputs and outputs travel as their history
 /// encoding (see history/codec.hpp), so any type a history can hold works.
 /// An exception in the callable is a failed result, not a dead rank. When
 /// rank 0's MPIMaster is destroyed, normally or while an exception unwinds,
@@ -53,12 +57,25 @@ class MpiSession {
 ///   taskmaster::evaluate(master, learner, taskmaster::stop::points(1000));
 /// }
 /// @endcode
+///
+/// With an external program on every worker rank:
+///
+/// @code
+/// taskmaster::MPIMaster<double, double> master;
+/// if (!master.is_root()) {
+///   taskmaster::CommandMaster<double, double> program({"./simulate", "{x}"});
+///   return master.serve(program), 0;
+/// }
+/// @endcode
 template <class X, class Y>
 class MPIMaster {
  public:
   using input_type = X;
   using output_type = Y;
   using Function = std::function<Y(const X&)>;
+
+  /// Workers of this master evaluate with `serve(local)`; rank 0 needs nothing more.
+  explicit MPIMaster(MPI_Comm comm = MPI_COMM_WORLD) : MPIMaster(Function{}, comm) {}
 
   explicit MPIMaster(Function f, MPI_Comm comm = MPI_COMM_WORLD) : f_(std::move(f)), comm_(comm) {
     MPI_Comm_rank(comm_, &rank_);
@@ -77,32 +94,35 @@ class MPIMaster {
 
   [[nodiscard]] bool is_root() const noexcept { return rank_ == 0; }
 
-  /// On a worker rank: evaluates tasks until rank 0 says stop.
+  /// On a worker rank: evaluates tasks with the callable until rank 0 says stop.
   void serve() {
-    if (rank_ == 0) throw std::logic_error("MPIMaster::serve: rank 0 runs the loop, not a worker");
-    for (;;) {
-      MPI_Status status;
-      MPI_Probe(0, MPI_ANY_TAG, comm_, &status);
-      if (status.MPI_TAG == stop_tag) {
-        MPI_Recv(nullptr, 0, MPI_CHAR, 0, stop_tag, comm_, MPI_STATUS_IGNORE);
-        return;
+    if (!f_) throw std::logic_error("MPIMaster::serve: no callable; give one or use serve(local)");
+    serve_with([this](Task<X> t) { return detail::timed_call<X, Y>(f_, std::move(t), rank_); });
+  }
+
+  /// On a worker rank: hands each task to `local` (a master of this rank's
+  /// own, one task at a time) until rank 0 says stop. What `local` reports
+  /// (a failure with its reason, a timeout) goes back to rank 0 as it is.
+  template <class Local>
+  requires Master<Local> && std::same_as<typename Local::input_type, X> &&
+      std::same_as<typename Local::output_type, Y>
+  void serve(Local& local) {
+    serve_with([this, &local](Task<X> t) {
+      const TaskId id = t.id;
+      X x = t.x;
+      local.submit(std::move(t));
+      for (;;) {
+        std::optional<Result<X, Y>> r = local.next();
+        if (!r) {
+          return Result<X, Y>::failure(
+              id, std::move(x), fmt::format("rank {}: its master delivered no result", rank_),
+              rank_);
+        }
+        if (r->id != id) continue;  // cannot happen with one task at a time
+        r->worker = rank_;
+        return std::move(*r);
       }
-      const std::string message = receive(status);
-      const auto task = nlohmann::json::parse(message);
-      Task<X> t{task.at("id").get<TaskId>(), decode<X>(task.at("x"))};
-      Result<X, Y> result = detail::timed_call<X, Y>(f_, std::move(t), rank_);
-      std::string reply = fmt::format("{{\"id\":{},\"dt\":", result.id);
-      encode(reply, result.duration);
-      if (result.ok()) {
-        reply += ",\"y\":";
-        encode(reply, *result.y);
-      } else {
-        reply += ",\"error\":";
-        encode(reply, result.error);
-      }
-      reply += '}';
-      MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_CHAR, 0, result_tag, comm_);
-    }
+    });
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept {
@@ -147,6 +167,33 @@ class MPIMaster {
   static constexpr int task_tag = 1;
   static constexpr int result_tag = 2;
   static constexpr int stop_tag = 3;
+
+  template <class Evaluate>
+  void serve_with(Evaluate evaluate) {
+    if (rank_ == 0) throw std::logic_error("MPIMaster::serve: rank 0 runs the loop, not a worker");
+    for (;;) {
+      MPI_Status status;
+      MPI_Probe(0, MPI_ANY_TAG, comm_, &status);
+      if (status.MPI_TAG == stop_tag) {
+        MPI_Recv(nullptr, 0, MPI_CHAR, 0, stop_tag, comm_, MPI_STATUS_IGNORE);
+        return;
+      }
+      const std::string message = receive(status);
+      const auto task = nlohmann::json::parse(message);
+      Result<X, Y> result = evaluate(Task<X>{task.at("id").get<TaskId>(), decode<X>(task.at("x"))});
+      std::string reply = fmt::format("{{\"id\":{},\"dt\":", result.id);
+      encode(reply, result.duration);
+      if (result.ok()) {
+        reply += ",\"y\":";
+        encode(reply, *result.y);
+      } else {
+        reply += ",\"error\":";
+        encode(reply, result.error);
+      }
+      reply += '}';
+      MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_CHAR, 0, result_tag, comm_);
+    }
+  }
 
   std::string receive(const MPI_Status& status) {
     int count = 0;
