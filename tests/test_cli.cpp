@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/worker_processes.hpp"
+
 extern char** environ;
 
 namespace {
@@ -46,9 +48,10 @@ std::string read_file(const fs::path& p) {
 /// A running `taskmaster` process, its stdout and stderr going to files.
 class Tool {
  public:
-  Tool(const fs::path& dir, std::vector<std::string> args)
+  /// Runs `program` (the tool unless said otherwise) with `args`.
+  Tool(const fs::path& dir, std::vector<std::string> args, const std::string& program = tool)
       : out_(dir / "stdout"), err_(dir / "stderr") {
-    args.insert(args.begin(), tool);
+    args.insert(args.begin(), program);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -61,10 +64,10 @@ class Tool {
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr,
                              POSIX_SPAWN_SETPGROUP);  // its own group: Ctrl-C goes only to it
-    const int rc = posix_spawn(&pid_, tool.c_str(), &actions, &attr, argv.data(), environ);
+    const int rc = posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + tool);
+    if (rc != 0) throw std::runtime_error("cannot start " + program);
   }
   ~Tool() {
     if (pid_ > 0) {
@@ -104,8 +107,8 @@ class Cli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Outcome run(std::vector<std::string> args) {
-    Tool t(dir_, std::move(args));
+  Outcome run(std::vector<std::string> args, const std::string& program = tool) {
+    Tool t(dir_, std::move(args), program);
     const int status = t.wait();
     return {status, t.out(), t.err()};
   }
@@ -326,6 +329,44 @@ TEST_F(Cli, CtrlCDrainsAndSaysHowToCarryOn) {
   EXPECT_EQ(run({"replay", history}).status, 0);
 }
 
+TEST_F(Cli, SecondCtrlCGivesUpTheProgramsInFlight) {
+  const auto history = path("abandoned.jsonl");
+  const std::string marker = taskmaster::test_support::process_marker();
+  // Every point takes a minute, in a program that starts another: only
+  // giving up (the whole process group) ends this run soon.
+  const std::string slow =
+      "import subprocess, sys; subprocess.run(['/usr/bin/python3', '-c', "
+      "'import time; time.sleep(60)', sys.argv[1]]); print(1)";
+  Tool t(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=100", "-j", "2", "--history", history,
+                "--", "/usr/bin/python3", "-c", slow, marker});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  // The marker is on the tool's command line too: 1 + 2 programs + 2 children.
+  while (taskmaster::subprocess::live_processes_with(marker).size() < 5 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(taskmaster::subprocess::live_processes_with(marker).size(), 5U)
+      << "the tool and two programs, each with the child it started";
+  const auto pressed = std::chrono::steady_clock::now();
+  t.signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  t.signal(SIGINT);
+  EXPECT_EQ(t.wait(), 130);
+  EXPECT_LT(std::chrono::steady_clock::now() - pressed, std::chrono::seconds(20));
+  EXPECT_TRUE(taskmaster::test_support::survivors(marker).empty());
+  EXPECT_NE(t.err().find("giving up the tasks in flight"), std::string::npos) << t.err();
+  EXPECT_NE(t.err().find("taskmaster resume " + history), std::string::npos) << t.err();
+  // The abandoned points are neither told nor failed: the run ended cleanly
+  // with them unresolved, and resume asks them again.
+  EXPECT_EQ(count_lines(history, "\"e\":\"ask\""), 2U);
+  EXPECT_EQ(count_lines(history, "\"e\":\"tell\""), 0U);
+  EXPECT_EQ(count_lines(history, "\"e\":\"fail\""), 0U);
+  EXPECT_EQ(count_lines(history, "\"e\":\"end\""), 1U);
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("0 evaluated, 0 failed, 0 retried, 2 asked"), std::string::npos)
+      << info.out;
+}
+
 // --- usage errors -------------------------------------------------------------
 
 TEST_F(Cli, UsageErrorsExitWithStatusTwoAndNameTheProblem) {
@@ -333,6 +374,12 @@ TEST_F(Cli, UsageErrorsExitWithStatusTwoAndNameTheProblem) {
   std::ofstream(existing) << "{}\n";
   const auto non_executable = path("data.txt");
   std::ofstream(non_executable) << "not a program\n";
+  const auto ragged = path("ragged.txt");
+  std::ofstream(ragged) << "0 1\n# a comment\n2\n";
+  const auto existing_points = path("points.txt");
+  std::ofstream(existing_points) << "0.5\n";
+  const auto not_numbers = path("words.txt");
+  std::ofstream(not_numbers) << "one two\n";
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -358,6 +405,17 @@ TEST_F(Cli, UsageErrorsExitWithStatusTwoAndNameTheProblem) {
       {{"run", "--bounds", "0,1"}, "give the program to sample"},
       {{"run", "--bounds", "0,1", "--frobnicate", "--", peak}, "--frobnicate"},
       {{"run", "--bounds", "0,1", "--history", existing, "--", peak}, "already holds a run"},
+      {{"run", "--master", "grid", "--bounds", "0,1", "--", peak}, "unknown master 'grid'"},
+      {{"run", "--master", "slurm", "--bounds", "0,1", "--worker", python_worker},
+       "--master slurm: each point is one batch job"},
+      {{"run", "--slurm-time", "1:00", "--bounds", "0,1", "--", peak}, "need --master slurm"},
+      {{"run", "--learner", "sequence", "--", peak}, "learner sequence needs a file of points"},
+      {{"run", "--learner", "sequence", "--points", ragged, "--", peak},
+       ":3: 1 coordinates, but the first point has 2"},
+      {{"run", "--learner", "sequence", "--points", not_numbers, "--", peak},
+       ":1: 'one' is not a finite number"},
+      {{"run", "--bounds", "0,1", "--points", existing_points, "--", peak},
+       "only learner sequence takes points"},
       {{"replay", path("missing.jsonl")}, "no such file"},
       {{"info", existing}, "not a taskmaster history"},
       {{"plot", path("missing.jsonl"), "-o", path("x.gif")}, "must end in .png or .svg"},
@@ -474,6 +532,129 @@ TEST_F(Cli, DemoRunsPlotsAndChecksItsRecord) {
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_NE(o.out.find("identical"), std::string::npos) << o.out;
   expect_good_png(path("demo.png"), 900, 600);
+}
+
+// --- the sequence learner and the other masters -------------------------------------
+
+TEST_F(Cli, SequenceLearnerEvaluatesEveryPointOfAFile) {
+  const auto points = path("points.txt");
+  std::ofstream(points) << "# x0, x1\n0.1, 0.2\n0.3 0.3\n\n-0.5,0.25  # a comment\n0.9,-1\n"
+                           "0.3,0.3\n";
+  const auto history = path("sequence.jsonl");
+  const Outcome o = run({"run", "--learner", "sequence", "--points", points, "-j", "2", "--quiet",
+                         "--history", history, "--", peak, "{x0}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "x0,x1,y");
+  ASSERT_EQ(rows.size(), 5U);  // every point once, the repeated one too
+  for (const auto& r : rows) EXPECT_NEAR(r[2], peak_function(r[0]), 1e-12);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("sequence of 5 points in 2 dimensions"), std::string::npos) << info.out;
+  // The points live in the history: the file is not needed any more.
+  fs::remove(points);
+  ASSERT_EQ(run({"plot", history, "-o", path("sequence.png")}).status, 0);
+  expect_good_png(path("sequence.png"), 900, 600);
+}
+
+#ifdef TASKMASTER_MPIEXEC
+TEST_F(Cli, MasterMpiRunsTheProgramOnEveryWorkerRank) {
+  for (const char* name : {"OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
+                           "OMPI_MCA_rmaps_base_oversubscribe"}) {
+    ::setenv(name, "1", 1);
+  }
+  ::setenv("OMPI_MCA_oob_tcp_if_include", "lo", 1);
+  ::setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+  ::setenv("OMPI_MCA_btl", "self,tcp", 1);
+  const auto history = path("mpi.jsonl");
+  const Outcome o = run({"-n",
+                         "4",
+                         "--oversubscribe",
+                         tool,
+                         "run",
+                         "--master",
+                         "mpi",
+                         "--learner",
+                         "2d",
+                         "--bounds",
+                         "-1,1",
+                         "--bounds",
+                         "-1,1",
+                         "--goal",
+                         "npoints=40",
+                         "--quiet",
+                         "--history",
+                         history,
+                         "--worker",
+                         "/usr/bin/python3 " + source_dir + "/tests/helpers/cli_shell_worker.py"},
+                        TASKMASTER_MPIEXEC);
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = exported(history);
+  ASSERT_EQ(rows.size(), 40U);
+  for (const auto& r : rows) {
+    const double r2 = r[0] * r[0] + r[1] * r[1];
+    EXPECT_NEAR(r[2], r[0] + r[1] + std::exp(-(r2 - 0.5) * (r2 - 0.5) / 0.01), 1e-12);
+  }
+  std::set<std::string> ranks;
+  std::istringstream lines(read_file(history));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"e\":\"tell\"") == std::string::npos) continue;
+    const auto at = line.find("\"worker\":");
+    if (at != std::string::npos)
+      ranks.insert(line.substr(at + 9, line.find_first_of(",}", at) - at - 9));
+  }
+  EXPECT_EQ(ranks, (std::set<std::string>{"1", "2", "3"}));
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("master mpi"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("workers 3"), std::string::npos) << info.out;
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+#endif
+
+/// A run through `--master slurm` on the cluster of scripts/slurm-cluster.sh.
+TEST_F(Cli, MasterSlurmRunsEachPointAsABatchJob) {
+  if (std::system("sinfo -h > /dev/null 2>&1") != 0) {
+    if (std::getenv("TASKMASTER_REQUIRE_SLURM") != nullptr) FAIL() << "no SLURM cluster answers";
+    GTEST_SKIP() << "no SLURM cluster: run scripts/slurm-cluster.sh start DIR, export SLURM_CONF";
+  }
+  const auto history = path("slurm.jsonl");
+  const Outcome o =
+      run({"run", "--master", "slurm", "-j", "8", "--slurm-time", "00:05:00", "--slurm-option",
+           "--comment=taskmaster-cli-test", "--bounds", "-1,1", "--goal", "npoints=20", "--quiet",
+           "--history", history, "--", peak, "{x}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = exported(history);
+  ASSERT_EQ(rows.size(), 20U);
+  for (const auto& r : rows) EXPECT_NEAR(r[1], peak_function(r[0]), 1e-12);
+  EXPECT_TRUE(fs::exists(path("slurm-slurm"))) << "job files next to the history";
+  EXPECT_NE(read_file(path("slurm-slurm/job-0.sh")).find("#SBATCH --time=00:05:00"),
+            std::string::npos);
+  EXPECT_NE(run({"info", history}).out.find("master slurm"), std::string::npos);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+
+  // Ctrl-C twice while jobs wait: they are cancelled, none is left queued.
+  const auto stuck = path("stuck.jsonl");
+  Tool t(dir_, {"run", "--master", "slurm", "-j", "3", "--bounds", "-1,1", "--history", stuck, "--",
+                "/bin/sleep", "300"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (count_lines(stuck, "\"e\":\"ask\"") < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // submitted
+  t.signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  t.signal(SIGINT);
+  EXPECT_EQ(t.wait(), 130) << t.err();
+  const std::string jobs_dir = path("stuck-slurm");
+  std::string queued;
+  for (int i = 0; i < 50; ++i) {
+    Tool q(dir_, {"-h", "-o", "%o"}, "/usr/bin/squeue");
+    q.wait();
+    queued = q.out();
+    if (queued.find(jobs_dir) == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(queued.find(jobs_dir), std::string::npos) << queued;
 }
 
 }  // namespace

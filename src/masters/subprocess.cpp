@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +24,28 @@ extern char** environ;
 namespace taskmaster::subprocess {
 
 namespace {
+
+// The process groups of the children alive now, for kill_every_child_group.
+// Lock-free slots, because a signal handler reads them; a child that finds
+// every slot taken is simply not listed (its Child still kills and reaps it).
+constexpr std::size_t live_group_slots = 4096;
+std::array<std::atomic<pid_t>, live_group_slots> live_groups{};
+static_assert(std::atomic<pid_t>::is_always_lock_free);
+
+void list_group(pid_t pid) noexcept {
+  for (auto& slot : live_groups) {
+    pid_t empty = 0;
+    if (slot.compare_exchange_strong(empty, pid)) return;
+  }
+}
+
+// Before the child is reaped: once reaped, its pid may name another group.
+void unlist_group(pid_t pid) noexcept {
+  for (auto& slot : live_groups) {
+    pid_t listed = pid;
+    if (slot.compare_exchange_strong(listed, 0)) return;
+  }
+}
 
 struct Pipe {
   int read = -1;
@@ -142,6 +166,7 @@ Child Child::spawn(const SpawnOptions& options) {
   close_fd(out.write);
   close_fd(err.write);
 
+  list_group(pid);
   Child child;
   child.pid_ = pid;
   child.stdin_ = in.write;
@@ -278,6 +303,7 @@ int Child::wait() noexcept {
          errno == EINTR) {
   }
   ::kill(-pid_, SIGKILL);  // whatever the child started dies with it
+  unlist_group(pid_);
   int status = 0;
   pid_t r;
   do {
@@ -285,6 +311,12 @@ int Child::wait() noexcept {
   } while (r < 0 && errno == EINTR);
   status_ = r == pid_ ? status : 0;
   return *status_;
+}
+
+void kill_every_child_group() noexcept {
+  for (const auto& slot : live_groups) {
+    if (const pid_t pid = slot.load(); pid > 0) ::kill(-pid, SIGKILL);
+  }
 }
 
 std::string describe_wait_status(int status) {

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <type_traits>
 
@@ -47,6 +49,7 @@ const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_
         {"std", {}},
         {"triangle", {}},
         {"curvature", {"exploration"}}}},
+      {"sequence", {}},
   };
   return table;
 }
@@ -61,6 +64,11 @@ std::string joined_keys(const auto& container) {
     }
   }
   return out.empty() ? "none" : out;
+}
+
+bool slurm_changed(const SlurmSettings& s) {
+  return !s.partition.empty() || !s.time_limit.empty() || s.cpus_per_task != 1 ||
+         !s.memory.empty() || !s.sbatch_lines.empty() || !s.work_directory.empty();
 }
 
 }  // namespace
@@ -122,6 +130,7 @@ StopCondition Goal::stop_condition() const {
 }
 
 std::size_t RunConfig::dimension() const {
+  if (learner == "sequence") return points.empty() ? 1 : points.front().size();
   if (learner == "nd") return std::max<std::size_t>(bounds.size(), 2);
   return learner == "2d" ? 2 : 1;
 }
@@ -139,7 +148,21 @@ void RunConfig::validate() const {
     throw UsageError(
         fmt::format("--learner: unknown learner '{}' (known: {})", learner, known_learners));
   }
-  if (bounds.size() != dimension()) {
+  if (learner == "sequence") {
+    if (points.empty())
+      throw UsageError("--points: learner sequence needs a file of points (--points FILE)");
+    if (!bounds.empty())
+      throw UsageError(
+          "--bounds: learner sequence evaluates the points of --points; drop --bounds");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (points[i].size() != points.front().size()) {
+        throw UsageError(fmt::format("--points: point {} has {} coordinates but the first has {}",
+                                     i + 1, points[i].size(), points.front().size()));
+      }
+    }
+  } else if (!points.empty()) {
+    throw UsageError(fmt::format("--points: only learner sequence takes points, not {}", learner));
+  } else if (bounds.size() != dimension()) {
     throw UsageError(fmt::format(
         "--bounds: learner {} needs {}{} pair{} lo,hi (one --bounds per dimension), got {}",
         learner, learner == "nd" ? "at least " : "", dimension(), dimension() == 1 ? "" : "s",
@@ -171,6 +194,20 @@ void RunConfig::validate() const {
         "give the program to sample either after '--' (one process per point) or with "
         "--worker 'PROGRAM ARGS' (long-running workers)");
   }
+  if (master != "local" && master != "mpi" && master != "slurm") {
+    throw UsageError(
+        fmt::format("--master: unknown master '{}' (known: {})", master, known_masters));
+  }
+  if (master == "slurm" && command.empty()) {
+    throw UsageError(
+        "--master slurm: each point is one batch job; give the program after '--' instead of "
+        "--worker");
+  }
+  if (master != "slurm" && slurm_changed(slurm)) {
+    throw UsageError("--slurm-*: these options need --master slurm");
+  }
+  if (master == "slurm" && slurm.cpus_per_task == 0)
+    throw UsageError("--slurm-cpus: need at least 1 CPU per task");
   const auto& argv = command.empty() ? worker : command;
   if (!is_executable(argv.front())) {
     throw UsageError(fmt::format("{}: program '{}' is missing or not executable",
@@ -197,6 +234,13 @@ nlohmann::json RunConfig::to_json() const {
   j["retries"] = retries;
   j["timeout"] = timeout ? nlohmann::json(*timeout) : nlohmann::json(nullptr);
   j["seed"] = seed;
+  j["master"] = master;
+  if (master == "slurm") {
+    j["slurm"] = {{"partition", slurm.partition},         {"time_limit", slurm.time_limit},
+                  {"cpus_per_task", slurm.cpus_per_task}, {"memory", slurm.memory},
+                  {"sbatch_lines", slurm.sbatch_lines},   {"work_directory", slurm.work_directory}};
+  }
+  if (learner == "sequence") j["points"] = points;
   return j;
 }
 
@@ -221,6 +265,16 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& sourc
     if (j.contains("timeout") && !j.at("timeout").is_null())
       c.timeout = j.at("timeout").get<double>();
     c.seed = j.value("seed", std::uint64_t{0});
+    c.master = j.value("master", "local");
+    if (const auto s = j.find("slurm"); s != j.end()) {
+      c.slurm.partition = s->value("partition", "");
+      c.slurm.time_limit = s->value("time_limit", "");
+      c.slurm.cpus_per_task = s->value("cpus_per_task", 1U);
+      c.slurm.memory = s->value("memory", "");
+      c.slurm.sbatch_lines = s->value("sbatch_lines", std::vector<std::string>{});
+      c.slurm.work_directory = s->value("work_directory", "");
+    }
+    c.points = j.value("points", std::vector<std::vector<double>>{});
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(
@@ -288,6 +342,44 @@ std::vector<std::string> split_words(const std::string& text) {
     throw UsageError(fmt::format("--worker: unbalanced {} quote in '{}'", quote, text));
   if (in_word) words.push_back(std::move(word));
   return words;
+}
+
+std::vector<std::vector<double>> read_points(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw UsageError(fmt::format("--points: cannot read '{}'", file));
+  std::vector<std::vector<double>> points;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream words(line);
+    std::vector<double> point;
+    for (std::string word; words >> word;) {
+      const auto v = to_number(word);
+      if (!v || !std::isfinite(*v)) {
+        throw UsageError(
+            fmt::format("--points: {}:{}: '{}' is not a finite number", file, number, word));
+      }
+      point.push_back(*v);
+    }
+    if (point.empty()) continue;
+    if (!points.empty() && point.size() != points.front().size()) {
+      throw UsageError(fmt::format("--points: {}:{}: {} coordinates, but the first point has {}",
+                                   file, number, point.size(), points.front().size()));
+    }
+    points.push_back(std::move(point));
+  }
+  if (points.empty()) throw UsageError(fmt::format("--points: {} holds no point", file));
+  return points;
+}
+
+std::optional<int> launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {
+      if (const auto v = to_number(value)) return static_cast<int>(*v);
+    }
+  }
+  return std::nullopt;
 }
 
 bool is_executable(const std::string& program) {

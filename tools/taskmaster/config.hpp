@@ -44,6 +44,20 @@ struct Goal {
   [[nodiscard]] StopCondition stop_condition() const;
 };
 
+/// How `--master slurm` writes its jobs (see SlurmOptions).
+///
+/// @code
+/// taskmaster::cli::SlurmSettings slurm{.partition = "short", .time_limit = "00:10:00"};
+/// @endcode
+struct SlurmSettings {
+  std::string partition;
+  std::string time_limit;
+  unsigned cpus_per_task = 1;
+  std::string memory;
+  std::vector<std::string> sbatch_lines;
+  std::string work_directory;  ///< job scripts and outputs; next to the history when empty
+};
+
 /// Everything that decides a run.
 ///
 /// @code
@@ -65,8 +79,12 @@ struct RunConfig {
   unsigned retries = 0;
   std::optional<double> timeout;
   std::uint64_t seed = 0;
+  std::string master = "local";  ///< local, mpi or slurm
+  SlurmSettings slurm;
+  std::vector<std::vector<double>> points;  ///< the sequence learner's inputs
 
-  /// The input dimension the learner needs (nd: as many as bounds, at least 2).
+  /// The input dimension the learner needs (nd: as many as bounds, at least
+  /// 2; sequence: that of its points).
   [[nodiscard]] std::size_t dimension() const;
   /// The goals joined with "or" (the stop condition of the run).
   [[nodiscard]] StopCondition stop_condition() const;
@@ -79,7 +97,9 @@ struct RunConfig {
 };
 
 /// The learners this tool knows, for messages and `--help`.
-inline constexpr const char* known_learners = "1d, 2d, nd";
+inline constexpr const char* known_learners = "1d, 2d, nd, sequence";
+/// The masters this tool knows.
+inline constexpr const char* known_masters = "local, mpi, slurm";
 
 /// Reads `lo,hi`; throws UsageError naming the flag and the text otherwise.
 std::array<double, 2> parse_bounds(const std::string& text);
@@ -88,6 +108,12 @@ std::pair<std::string, double> parse_loss_param(const std::string& text);
 /// Splits a command line into words as a POSIX shell would for simple
 /// quoting: blanks separate words, '...' and "..." group, backslash escapes.
 std::vector<std::string> split_words(const std::string& text);
+/// Reads the points of `--points FILE`: one point per line, its coordinates
+/// separated by commas or blanks; blank lines and `#` comments are skipped.
+/// Throws UsageError naming the file and line of anything else.
+std::vector<std::vector<double>> read_points(const std::string& file);
+/// This process's rank when an MPI launcher (mpirun, srun) started it.
+std::optional<int> launcher_rank();
 /// Whether `program` names an executable file, directly or through PATH.
 bool is_executable(const std::string& program);
 

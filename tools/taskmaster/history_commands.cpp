@@ -103,14 +103,19 @@ int info_command(const std::filesystem::path& path) {
   for (const auto& a : c.command.empty() ? c.worker : c.command)
     program += (program.empty() ? "" : " ") + shell_quote(a);
   fmt::print("history   {}\n", path.string());
-  fmt::print("learner   {} on {}, loss {}\n", c.learner,
-             fmt::join(c.bounds | std::views::transform([](const auto& b) {
-                         return fmt::format("[{}, {}]", b[0], b[1]);
-                       }),
-                       " x "),
-             c.loss.empty() ? (c.learner == "1d" ? "distance" : "default") : c.loss);
-  fmt::print("program   {} ({})\n", program,
-             c.command.empty() ? "workers, JSON Lines" : "one process per point");
+  if (c.learner == "sequence") {
+    fmt::print("learner   sequence of {} points in {} dimension{}\n", c.points.size(),
+               c.dimension(), c.dimension() == 1 ? "" : "s");
+  } else {
+    fmt::print("learner   {} on {}, loss {}\n", c.learner,
+               fmt::join(c.bounds | std::views::transform([](const auto& b) {
+                           return fmt::format("[{}, {}]", b[0], b[1]);
+                         }),
+                         " x "),
+               c.loss.empty() ? (c.learner == "1d" ? "distance" : "default") : c.loss);
+  }
+  fmt::print("program   {} ({}, master {})\n", program,
+             c.command.empty() ? "workers, JSON Lines" : "one process per point", c.master);
   fmt::print("settings  workers {}, retries {}, timeout {}, seed {}, goal {}\n", c.workers,
              c.retries, c.timeout ? format_seconds(*c.timeout) : "none", c.seed,
              fmt::join(input.latest_config.goals |

@@ -14,12 +14,14 @@
 #include "taskmaster/learners/learner_1d.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
+#include "taskmaster/learners/sequence_learner.hpp"
 
 namespace taskmaster::cli {
 
 using Learner1 = Learner1D<std::vector<double>>;
 using Learner2 = Learner2D<std::vector<double>>;
 using LearnerN = LearnerND<std::vector<double>>;
+using Sequence = SequenceLearner<std::vector<double>, std::vector<double>>;
 
 inline double param(const RunConfig& c, const std::string& name, double fallback) {
   const auto it = c.loss_params.find(name);
@@ -93,6 +95,10 @@ decltype(auto) with_learner(const RunConfig& c, F&& f) {
   }
   if (c.learner == "nd") {
     LearnerN learner = checked([&] { return LearnerN(c.bounds, simplex_loss(c)); });
+    return f(learner);
+  }
+  if (c.learner == "sequence") {
+    Sequence learner(c.points);
     return f(learner);
   }
   throw UsageError(

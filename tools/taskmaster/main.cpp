@@ -28,13 +28,19 @@ Examples:
   taskmaster run --bounds -1,1 --goal npoints=200 -- ./simulate --x {x}
   taskmaster run --learner 2d --bounds 0,1 --bounds 0,2 --goal loss=0.01 \
       --worker 'python3 model.py' --plot model.png
+  taskmaster run --learner sequence --points inputs.txt -- ./simulate {x0} {x1}
+  mpirun -n 9 taskmaster run --master mpi --bounds 0,1 --worker 'python3 model.py'
+  taskmaster run --master slurm -j 50 --slurm-partition short --slurm-time 00:30:00 \
+      --bounds 0,10 --goal npoints=500 -- ./simulate {x}
 The program prints a number or a JSON array of numbers for each point.
 Placeholders: {x} (the input), {x0} {x1} (its components), {id} (the task).)";
 
 struct RunFlags {
   std::string learner = "1d";
   std::vector<std::string> bounds, goals, loss_params;
-  std::string loss, worker, history = "taskmaster-run.jsonl", plot;
+  std::string loss, worker, history = "taskmaster-run.jsonl", plot, points;
+  std::string master = "local";
+  SlurmSettings slurm;
   std::size_t workers = std::max(1U, std::thread::hardware_concurrency());
   unsigned retries = 0;
   double timeout = 0;
@@ -48,9 +54,16 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   RunConfig& c = r.config;
   c.learner = f.learner;
   for (const auto& b : f.bounds) c.bounds.push_back(parse_bounds(b));
+  if (!f.points.empty()) c.points = read_points(f.points);
+  c.master = f.master;
+  c.slurm = f.slurm;
   c.loss = f.loss;
   for (const auto& p : f.loss_params) c.loss_params.insert(parse_loss_param(p));
-  for (const auto& g : f.goals.empty() ? std::vector<std::string>{"npoints=100"} : f.goals) {
+  // A sequence runs to its end unless a goal says otherwise.
+  const std::string default_goal = f.learner == "sequence" && !c.points.empty()
+                                       ? fmt::format("npoints={}", c.points.size())
+                                       : "npoints=100";
+  for (const auto& g : f.goals.empty() ? std::vector<std::string>{default_goal} : f.goals) {
     c.goals.push_back(Goal::parse(g));
   }
   c.command = std::move(command);
@@ -62,7 +75,9 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   c.seed = f.seed;
   c.validate();
   r.history = f.history;
-  if (std::filesystem::exists(r.history) && !f.overwrite) {
+  // Under mpirun only rank 0 writes the history (which it may have begun).
+  const bool history_writer = c.master != "mpi" || launcher_rank().value_or(0) == 0;
+  if (history_writer && std::filesystem::exists(r.history) && !f.overwrite) {
     throw UsageError(fmt::format(
         "--history: {} already holds a run; carry it on with 'taskmaster resume {}', or pass "
         "--overwrite to start afresh",
@@ -106,7 +121,11 @@ int main_with(int argc, char** argv) {
   RunFlags flags;
   auto* run = app.add_subcommand("run", "Sample a program over a domain until a goal holds.");
   run->footer(run_example);
-  run->add_option("--learner", flags.learner, "Learner: 1d, 2d or nd")->capture_default_str();
+  run->add_option("--learner", flags.learner, "Learner: 1d, 2d, nd or sequence")
+      ->capture_default_str();
+  run->add_option("--points", flags.points,
+                  "For --learner sequence: a file with one point per line (coordinates "
+                  "separated by commas or blanks, # comments)");
   run->add_option("--bounds", flags.bounds, "lo,hi for one dimension; once per dimension")
       ->allow_extra_args(false)
       ->take_all();
@@ -122,7 +141,26 @@ int main_with(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--worker", flags.worker,
                   "Long-running worker command speaking the JSON Lines protocol");
-  run->add_option("-j,--workers", flags.workers, "Programs running at once")->capture_default_str();
+  run->add_option("-j,--workers", flags.workers,
+                  "Programs running at once (slurm: jobs queued or running at once; mpi: one "
+                  "per worker rank)")
+      ->capture_default_str();
+  run->add_option("--master", flags.master,
+                  "Where points are evaluated: local (this machine), mpi (the worker ranks of "
+                  "the mpirun that started the tool) or slurm (one batch job per point)")
+      ->capture_default_str();
+  run->add_option("--slurm-partition", flags.slurm.partition, "slurm: the partition (sbatch -p)");
+  run->add_option("--slurm-time", flags.slurm.time_limit,
+                  "slurm: the time limit of a job, e.g. 00:30:00 (sbatch --time)");
+  run->add_option("--slurm-cpus", flags.slurm.cpus_per_task, "slurm: CPUs per job")
+      ->capture_default_str();
+  run->add_option("--slurm-mem", flags.slurm.memory,
+                  "slurm: memory per job, e.g. 4G (sbatch --mem)");
+  run->add_option("--slurm-option", flags.slurm.sbatch_lines,
+                  "slurm: one more sbatch option, e.g. --account=abc (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--slurm-dir", flags.slurm.work_directory,
+                  "slurm: where job scripts and outputs go (default: next to the history)");
   run->add_option("--retries", flags.retries, "Tries again a failed point this often")
       ->capture_default_str();
   run->add_option("--timeout", flags.timeout, "Seconds a point may take (0: no limit)");

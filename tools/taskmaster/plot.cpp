@@ -385,6 +385,42 @@ void draw_nd(cairo_t* cr, const LearnerN& learner, const std::vector<std::array<
   draw_colour_bar(cr, f, vs, learner.vdim() > 1 ? "y0" : "y");
 }
 
+/// A sequence's results drawn as the learner of their dimension would draw
+/// them (line, triangulation or slice) over the box the points span.
+void draw_sequence(cairo_t* cr, const Sequence& sequence, const PlotSize& size,
+                   const std::string& title) {
+  std::map<std::vector<double>, std::vector<double>> told;  // repeated points drawn once
+  for (std::size_t i = 0; i < sequence.size(); ++i) {
+    if (const auto& y = sequence.result(i)) told.emplace(sequence.point(i), *y);
+  }
+  if (told.empty()) throw std::runtime_error("no evaluated point to plot");
+  const std::size_t dims = told.begin()->first.size();
+  std::vector<std::array<double, 2>> box(
+      dims, {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()});
+  for (const auto& [x, y] : told) {
+    for (std::size_t d = 0; d < dims; ++d) {
+      box[d][0] = std::min(box[d][0], x[d]);
+      box[d][1] = std::max(box[d][1], x[d]);
+    }
+  }
+  for (auto& [lo, hi] : box) {
+    if (!(lo < hi)) lo -= 0.5, hi += 0.5;  // every point on one plane: give it some room
+  }
+  if (dims == 1) {
+    Learner1 learner(box[0][0], box[0][1]);
+    for (const auto& [x, y] : told) learner.tell(x[0], y);
+    draw_1d(cr, learner, size, title);
+  } else if (dims == 2) {
+    Learner2 learner(Bounds2D{box[0], box[1]});
+    for (const auto& [x, y] : told) learner.tell({x[0], x[1]}, y);
+    draw_2d(cr, learner, size, title);
+  } else {
+    LearnerN learner(box);
+    for (const auto& [x, y] : told) learner.tell(x, y);
+    draw_nd(cr, learner, box, size, title);
+  }
+}
+
 struct SurfaceDeleter {
   void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
 };
@@ -438,6 +474,8 @@ void plot_history(const HistoryInput& input, const std::filesystem::path& out, P
       draw_1d(cr, learner, size, title);
     } else if constexpr (std::is_same_v<L, Learner2>) {
       draw_2d(cr, learner, size, title);
+    } else if constexpr (std::is_same_v<L, Sequence>) {
+      draw_sequence(cr, learner, size, title);
     } else {
       draw_nd(cr, learner, c.bounds, size, title);
     }

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <type_traits>
 #include <vector>
 
+#include "abandonable_master.hpp"
 #include "history_input.hpp"
 #include "interrupt.hpp"
 #include "learners.hpp"
@@ -47,7 +49,28 @@ Settings goal_settings(const RunConfig& c) {
 }  // namespace
 
 RunOutcome execute_run(const RunRequest& request) {
-  const RunConfig& c = request.config;
+  RunConfig c = request.config;
+#if TASKMASTER_WITH_MPI
+  std::optional<MpiSession> mpi;
+  if (c.master == "mpi") {
+    mpi.emplace();
+    int rank = 0;
+    int size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    c.workers = static_cast<std::size_t>(std::max(size - 1, 1));  // recorded as the run had it
+    if (rank != 0) {
+      // A worker rank: no history, no progress, no plot; rank 0 reports.
+      with_learner(c, [&](auto& learner) {
+        serve_mpi_rank<input_of<std::remove_reference_t<decltype(learner)>>>(c);
+        return 0;
+      });
+      RunOutcome served;
+      served.worker_rank = true;
+      return served;
+    }
+  }
+#endif
   std::size_t components = 0;
   std::uint64_t resolved_before = 0;
   if (request.resume) {
@@ -73,7 +96,8 @@ RunOutcome execute_run(const RunRequest& request) {
     using X = input_of<L>;
     using Y = std::vector<double>;
     return with_master<X>(c, [&](auto& programs) {
-      VectorOutputMaster master(programs, components);
+      AbandonableMaster abandonable(programs);
+      VectorOutputMaster master(abandonable, components);
       std::string first_failure;
       RunOptions<X, Y> options;
       options.seed = c.seed;
@@ -123,6 +147,15 @@ RunOutcome execute_run(const RunRequest& request) {
   return outcome;
 }
 
-int run_command(const RunRequest& request) { return execute_run(request).status; }
+int run_command(RunRequest request) {
+  if (request.config.master == "slurm" && request.config.slurm.work_directory.empty()) {
+    // Next to the history, so that every run keeps its own job files.
+    auto directory = request.history;
+    directory.replace_extension();
+    request.config.slurm.work_directory =
+        std::filesystem::absolute(directory.string() + "-slurm").string();
+  }
+  return execute_run(request).status;
+}
 
 }  // namespace taskmaster::cli

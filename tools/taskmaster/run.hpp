@@ -37,12 +37,14 @@ struct RunOutcome {
   double loss = 0;
   double seconds = 0;
   std::string reason;
+  bool worker_rank = false;  ///< an MPI worker rank: served points, reports nothing
 };
 
 /// Runs (or resumes) and prints progress and a summary on stderr.
 RunOutcome execute_run(const RunRequest& request);
-/// `execute_run` as a command: returns the exit status.
-int run_command(const RunRequest& request);
+/// `execute_run` as a command: fills in what the configuration leaves to
+/// the tool (the SLURM job directory) and returns the exit status.
+int run_command(RunRequest request);
 
 /// A path as a shell would need it typed.
 std::string shell_quote(const std::string& text);

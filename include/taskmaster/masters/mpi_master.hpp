@@ -29,6 +29,11 @@ namespace taskmaster {
 /// MPI_Finalize), for programs that use MPIMaster and nothing else of MPI.
 class MpiSession {
  public:
+  /// For programs that do not hand their arguments to MPI.
+  MpiSession() {
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  }
   MpiSession(int& argc, char**& argv) {
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);

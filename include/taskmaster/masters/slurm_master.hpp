@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -49,6 +50,10 @@ struct SlurmOptions {
   bool arrays = true;
   /// Seconds between two looks at the queue.
   double poll_interval = 0.2;
+  /// Asked between two looks at the queue while `next()` waits; when it
+  /// says true, every outstanding job is cancelled and `next()` returns
+  /// nothing more (a user who gives up waiting, e.g. a second Ctrl-C).
+  std::function<bool()> give_up{};
 };
 
 namespace detail {
@@ -109,6 +114,10 @@ class SlurmMaster {
         return r;
       }
       if (jobs_.empty()) return std::nullopt;
+      if (options_.give_up && options_.give_up()) {
+        cancel();
+        return std::nullopt;
+      }
       poll();
       if (done_.empty()) {
         std::this_thread::sleep_for(std::chrono::duration<double>(options_.poll_interval));

@@ -119,6 +119,16 @@ class Child {
   std::optional<int> status_;
 };
 
+/// SIGKILL to the process group of every child this process started with
+/// Child::spawn and has not reaped yet. Async-signal-safe: for a signal
+/// handler that must not leave programs running when it gives up on them
+/// (the owning Child objects still reap them, or the process exits).
+///
+/// @code
+/// void on_second_interrupt(int) { taskmaster::subprocess::kill_every_child_group(); }
+/// @endcode
+void kill_every_child_group() noexcept;
+
 /// "exited with status 3", "killed by signal 11 (SIGSEGV)".
 std::string describe_wait_status(int status);
 
