@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -416,6 +417,19 @@ TEST_F(Cli, UsageErrorsExitWithStatusTwoAndNameTheProblem) {
        ":1: 'one' is not a finite number"},
       {{"run", "--bounds", "0,1", "--points", existing_points, "--", peak},
        "only learner sequence takes points"},
+      {{"run", "--learner-param", "tol=1e-6", "--bounds", "0,1", "--", peak},
+       "learner 1d takes no parameters"},
+      {{"run", "--learner", "integrator", "--learner-param", "accuracy=3", "--bounds", "0,1", "--",
+        peak},
+       "learner integrator has no parameter 'accuracy' (it has: tol)"},
+      {{"run", "--learner", "integrator", "--learner-param", "tol", "--bounds", "0,1", "--", peak},
+       "--learner-param: cannot read 'tol'"},
+      {{"run", "--goal", "done", "--bounds", "0,1", "--", peak},
+       "learner 1d never says it is done"},
+      {{"run", "--learner", "average", "--bounds", "0,1", "--", peak}, "drop --bounds"},
+      {{"run", "--learner", "average1d", "--learner-param", "delta=3", "--bounds", "0,1", "--",
+        peak},
+       "need 0 < delta <= 1, got 3"},
       {{"replay", path("missing.jsonl")}, "no such file"},
       {{"info", existing}, "not a taskmaster history"},
       {{"plot", path("missing.jsonl"), "-o", path("x.gif")}, "must end in .png or .svg"},
@@ -655,6 +669,63 @@ TEST_F(Cli, MasterSlurmRunsEachPointAsABatchJob) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(queued.find(jobs_dir), std::string::npos) << queued;
+}
+
+TEST_F(Cli, IntegratorRunsUntilItsToleranceHolds) {
+  const auto history = path("integral.jsonl");
+  const Outcome o =
+      run({"run", "--learner", "integrator", "--bounds", "0,1", "--learner-param", "tol=1e-8", "-j",
+           "2", "--quiet", "--history", history, "--", peak, "{x}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  // The integral of x + exp(-(x - 0.3)^2 / 0.01) over [0, 1].
+  const double exact = 0.5 + 0.05 * std::sqrt(M_PI) * (std::erf(0.7 / 0.1) + std::erf(0.3 / 0.1));
+  const Outcome info = run({"info", history});
+  ASSERT_EQ(info.status, 0) << info.err;
+  const auto at = info.out.find("integral  ");
+  ASSERT_NE(at, std::string::npos) << info.out;
+  EXPECT_NEAR(std::stod(info.out.substr(at + 10)), exact, 1e-7) << info.out;
+  EXPECT_NE(info.out.find("(within the tolerance 1e-08)"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("goal done"), std::string::npos) << info.out;
+  for (const auto& r : exported(history)) EXPECT_NEAR(r[1], peak_function(r[0]), 1e-12);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+  ASSERT_EQ(run({"plot", history, "-o", path("integral.png")}).status, 0);
+  expect_good_png(path("integral.png"), 900, 600);
+}
+
+TEST_F(Cli, AveragingLearnersSampleANoisyProgramBySeed) {
+  const std::string noisy = source_dir + "/tests/helpers/cli_noisy.sh";
+  const auto history = path("average1d.jsonl");
+  const Outcome o = run({"run", "--learner", "average1d", "--bounds", "-1,1", "--learner-param",
+                         "min_samples=5", "--goal", "npoints=400", "-j", "2", "--quiet",
+                         "--history", history, "--", noisy, "{x0}", "{x1}"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::string header;
+  const auto rows = exported(history, &header);
+  EXPECT_EQ(header, "seed,x,y");
+  ASSERT_EQ(rows.size(), 400U);
+  std::map<double, std::set<double>> seeds_at;
+  for (const auto& r : rows) seeds_at[r[1]].insert(r[0]);
+  EXPECT_GT(seeds_at.size(), 5U) << "several points";
+  // Every point gets min_samples samples first; only the points still being
+  // sampled when the goal held (at most one per worker) may have fewer.
+  std::size_t short_of_samples = 0;
+  for (const auto& [x, seeds] : seeds_at) short_of_samples += seeds.size() < 5;
+  EXPECT_LE(short_of_samples, 2U);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+  ASSERT_EQ(run({"plot", history, "-o", path("average1d.png")}).status, 0);
+  expect_good_png(path("average1d.png"), 900, 600);
+
+  const auto mean_history = path("average.jsonl");
+  const Outcome mean_run =
+      run({"run", "--learner", "average", "--learner-param", "atol=0.02", "-j", "2", "--quiet",
+           "--history", mean_history, "--", noisy, "{x}", "0.05"});
+  ASSERT_EQ(mean_run.status, 0) << mean_run.err;
+  const Outcome info = run({"info", mean_history});
+  const auto at = info.out.find("mean      ");
+  ASSERT_NE(at, std::string::npos) << info.out;
+  EXPECT_NEAR(std::stod(info.out.substr(at + 10)), std::tanh(0.5), 0.1) << info.out;
+  EXPECT_NE(info.out.find("goal done"), std::string::npos) << info.out;
+  EXPECT_EQ(run({"replay", mean_history}).status, 0);
 }
 
 }  // namespace

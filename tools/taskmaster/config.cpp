@@ -50,6 +50,26 @@ const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_
         {"triangle", {}},
         {"curvature", {"exploration"}}}},
       {"sequence", {}},
+      {"integrator", {}},
+      {"average", {}},
+      {"average1d",
+       {{"distance", {}},
+        {"uniform", {}},
+        {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
+        {"triangle", {}},
+        {"abs_min_log", {}},
+        {"resolution", {"min_length", "max_length"}}}},
+  };
+  return table;
+}
+
+/// The parameters each learner takes through --learner-param.
+const std::map<std::string, std::set<std::string>>& learner_param_table() {
+  static const std::map<std::string, std::set<std::string>> table{
+      {"integrator", {"tol"}},
+      {"average", {"atol", "rtol", "min_npoints"}},
+      {"average1d",
+       {"delta", "alpha", "neighbor_sampling", "min_samples", "max_samples", "min_error"}},
   };
   return table;
 }
@@ -77,8 +97,14 @@ Goal Goal::parse(const std::string& text) {
   const auto eq = text.find('=');
   const auto bad = [&](const std::string& why) {
     return UsageError(fmt::format(
-        "--goal: cannot read '{}': {} (expected npoints=N, loss=L or duration=30s)", text, why));
+        "--goal: cannot read '{}': {} (expected npoints=N, loss=L, duration=30s or done)", text,
+        why));
   };
+  if (text == "done") {
+    Goal goal;
+    goal.kind = Kind::done;
+    return goal;
+  }
   if (eq == std::string::npos) throw bad("no '='");
   const std::string name = text.substr(0, eq);
   std::string value = text.substr(eq + 1);
@@ -116,6 +142,7 @@ std::string Goal::to_string() const {
     case Kind::npoints: return fmt::format("npoints={}", static_cast<std::uint64_t>(value));
     case Kind::loss: return fmt::format("loss={}", value);
     case Kind::duration: return fmt::format("duration={}s", value);
+    case Kind::done: return "done";
   }
   return {};
 }
@@ -125,12 +152,28 @@ StopCondition Goal::stop_condition() const {
     case Kind::npoints: return stop::points(static_cast<std::uint64_t>(value));
     case Kind::loss: return stop::loss_below(value);
     case Kind::duration: return stop::duration(value);
+    case Kind::done: return stop::learner_done();
   }
   throw std::logic_error("unknown goal kind");
 }
 
+bool RunConfig::learner_finishes() const {
+  return learner == "sequence" || learner == "integrator" || learner == "average";
+}
+
+std::vector<std::string> RunConfig::input_names() const {
+  if (learner == "average") return {"seed"};
+  if (learner == "average1d") return {"seed", "x"};
+  const std::size_t dims = dimension();
+  if (dims == 1) return {"x"};
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < dims; ++i) names.push_back(fmt::format("x{}", i));
+  return names;
+}
+
 std::size_t RunConfig::dimension() const {
   if (learner == "sequence") return points.empty() ? 1 : points.front().size();
+  if (learner == "average") return 0;
   if (learner == "nd") return std::max<std::size_t>(bounds.size(), 2);
   return learner == "2d" ? 2 : 1;
 }
@@ -162,6 +205,9 @@ void RunConfig::validate() const {
     }
   } else if (!points.empty()) {
     throw UsageError(fmt::format("--points: only learner sequence takes points, not {}", learner));
+  } else if (learner == "average" && !bounds.empty()) {
+    throw UsageError(
+        "--bounds: learner average estimates one mean from samples {x} = seed; drop --bounds");
   } else if (bounds.size() != dimension()) {
     throw UsageError(fmt::format(
         "--bounds: learner {} needs {}{} pair{} lo,hi (one --bounds per dimension), got {}",
@@ -189,6 +235,24 @@ void RunConfig::validate() const {
     throw UsageError("--loss-param: give --loss too");
   }
   if (goals.empty()) throw UsageError("--goal: at least one goal is needed");
+  for (const auto& g : goals) {
+    if (g.kind == Goal::Kind::done && !learner_finishes()) {
+      throw UsageError(fmt::format(
+          "--goal done: learner {} never says it is done; give npoints=, loss= or duration=",
+          learner));
+    }
+  }
+  const auto params = learner_param_table().find(learner);
+  for (const auto& [name, value] : learner_params) {
+    if (params == learner_param_table().end()) {
+      throw UsageError(
+          fmt::format("--learner-param: learner {} takes no parameters (got {})", learner, name));
+    }
+    if (!params->second.contains(name)) {
+      throw UsageError(fmt::format("--learner-param: learner {} has no parameter '{}' (it has: {})",
+                                   learner, name, joined_keys(params->second)));
+    }
+  }
   if (command.empty() == worker.empty()) {
     throw UsageError(
         "give the program to sample either after '--' (one process per point) or with "
@@ -241,6 +305,7 @@ nlohmann::json RunConfig::to_json() const {
                   {"sbatch_lines", slurm.sbatch_lines},   {"work_directory", slurm.work_directory}};
   }
   if (learner == "sequence") j["points"] = points;
+  if (!learner_params.empty()) j["learner_params"] = learner_params;
   return j;
 }
 
@@ -275,6 +340,7 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& sourc
       c.slurm.work_directory = s->value("work_directory", "");
     }
     c.points = j.value("points", std::vector<std::vector<double>>{});
+    c.learner_params = j.value("learner_params", std::map<std::string, double>{});
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(
@@ -293,12 +359,12 @@ std::array<double, 2> parse_bounds(const std::string& text) {
   return {*lo, *hi};
 }
 
-std::pair<std::string, double> parse_loss_param(const std::string& text) {
+std::pair<std::string, double> parse_loss_param(const std::string& text, const char* flag) {
   const auto eq = text.find('=');
   const auto v =
       eq == std::string::npos ? std::nullopt : to_number(std::string_view(text).substr(eq + 1));
   if (!v || eq == 0)
-    throw UsageError(fmt::format("--loss-param: cannot read '{}' (expected name=number)", text));
+    throw UsageError(fmt::format("{}: cannot read '{}' (expected name=number)", flag, text));
   return {text.substr(0, eq), *v};
 }
 

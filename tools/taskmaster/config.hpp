@@ -27,14 +27,15 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// One `--goal`: `npoints=N`, `loss=L` or `duration=30s`.
+/// One `--goal`: `npoints=N`, `loss=L`, `duration=30s` or `done` (the
+/// learner says it reached its own tolerance).
 ///
 /// @code
 /// auto goal = taskmaster::cli::Goal::parse("duration=5m");  // goal.value == 300
 /// taskmaster::StopCondition stop = goal.stop_condition();
 /// @endcode
 struct Goal {
-  enum class Kind { npoints, loss, duration } kind = Kind::npoints;
+  enum class Kind { npoints, loss, duration, done } kind = Kind::npoints;
   double value = 0;
 
   /// Reads `npoints=100`, `loss=0.01`, `duration=90s`, `duration=2m`; throws
@@ -81,7 +82,13 @@ struct RunConfig {
   std::uint64_t seed = 0;
   std::string master = "local";  ///< local, mpi or slurm
   SlurmSettings slurm;
-  std::vector<std::vector<double>> points;  ///< the sequence learner's inputs
+  std::vector<std::vector<double>> points;       ///< the sequence learner's inputs
+  std::map<std::string, double> learner_params;  ///< integrator, average, average1d
+
+  /// Whether the learner can say it is done (so `--goal done` applies).
+  [[nodiscard]] bool learner_finishes() const;
+  /// The names of the input's columns in exports: x, or x0 x1 ..., or seed (x).
+  [[nodiscard]] std::vector<std::string> input_names() const;
 
   /// The input dimension the learner needs (nd: as many as bounds, at least
   /// 2; sequence: that of its points).
@@ -97,14 +104,16 @@ struct RunConfig {
 };
 
 /// The learners this tool knows, for messages and `--help`.
-inline constexpr const char* known_learners = "1d, 2d, nd, sequence";
+inline constexpr const char* known_learners =
+    "1d, 2d, nd, sequence, integrator, average, average1d";
 /// The masters this tool knows.
 inline constexpr const char* known_masters = "local, mpi, slurm";
 
 /// Reads `lo,hi`; throws UsageError naming the flag and the text otherwise.
 std::array<double, 2> parse_bounds(const std::string& text);
-/// Reads `name=value` with a number for value.
-std::pair<std::string, double> parse_loss_param(const std::string& text);
+/// Reads `name=value` with a number for value; `flag` names the option in errors.
+std::pair<std::string, double> parse_loss_param(const std::string& text,
+                                                const char* flag = "--loss-param");
 /// Splits a command line into words as a POSIX shell would for simple
 /// quoting: blanks separate words, '...' and "..." group, backslash escapes.
 std::vector<std::string> split_words(const std::string& text);

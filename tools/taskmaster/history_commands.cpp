@@ -28,6 +28,10 @@ using Y = std::vector<double>;
 std::vector<double> as_row(double x) { return {x}; }
 std::vector<double> as_row(const std::array<double, 2>& x) { return {x[0], x[1]}; }
 std::vector<double> as_row(const std::vector<double>& x) { return x; }
+std::vector<double> as_row(std::uint64_t seed) { return {static_cast<double>(seed)}; }
+std::vector<double> as_row(const std::pair<std::int64_t, double>& x) {
+  return {static_cast<double>(x.first), x.second};
+}
 
 /// A failure reason without the task and process numbers, so that the same
 /// failure of many tasks is counted as one reason.
@@ -98,7 +102,22 @@ int info_command(const std::filesystem::path& path) {
     segment_end = std::max(segment_end, e.time);
   }
   duration += segment_end;
-  const double loss = with_recorded_learner(input, [](auto& learner) { return learner.loss(); });
+  std::string estimate;  // what the learners that estimate one number found
+  const double loss = with_recorded_learner(input, [&](auto& learner) {
+    using L = std::remove_reference_t<decltype(learner)>;
+    if constexpr (std::is_same_v<L, Integrator>) {
+      const auto& integrator = learner.inner();
+      estimate =
+          fmt::format("integral  {:.15g} ± {:.3g} ({} the tolerance {:g})\n", integrator.igral(),
+                      integrator.err(), integrator.done() ? "within" : "not yet within",
+                      integrator.tolerance());
+    } else if constexpr (std::is_same_v<L, Average>) {
+      const auto& average = learner.inner();
+      estimate = fmt::format("mean      {:.15g} ± {:.3g} (standard error of {} samples)\n",
+                             average.mean(), average.standard_error(), average.npoints());
+    }
+    return learner.loss();
+  });
   std::string program;
   for (const auto& a : c.command.empty() ? c.worker : c.command)
     program += (program.empty() ? "" : " ") + shell_quote(a);
@@ -106,13 +125,23 @@ int info_command(const std::filesystem::path& path) {
   if (c.learner == "sequence") {
     fmt::print("learner   sequence of {} points in {} dimension{}\n", c.points.size(),
                c.dimension(), c.dimension() == 1 ? "" : "s");
+  } else if (c.learner == "average") {
+    fmt::print("learner   average of samples, seed as input\n");
   } else {
     fmt::print("learner   {} on {}, loss {}\n", c.learner,
                fmt::join(c.bounds | std::views::transform([](const auto& b) {
                            return fmt::format("[{}, {}]", b[0], b[1]);
                          }),
                          " x "),
-               c.loss.empty() ? (c.learner == "1d" ? "distance" : "default") : c.loss);
+               c.loss.empty()
+                   ? (c.learner == "1d" || c.learner == "average1d" ? "distance" : "default")
+                   : c.loss);
+  }
+  if (!c.learner_params.empty()) {
+    std::vector<std::string> params;
+    for (const auto& [name, value] : c.learner_params)
+      params.push_back(fmt::format("{}={}", name, value));
+    fmt::print("params    {}\n", fmt::join(params, " "));
   }
   fmt::print("program   {} ({}, master {})\n", program,
              c.command.empty() ? "workers, JSON Lines" : "one process per point", c.master);
@@ -124,6 +153,7 @@ int info_command(const std::filesystem::path& path) {
   fmt::print("points    {} evaluated, {} failed, {} retried, {} asked, {} cancelled\n", tells,
              failed, retried, asks, cancelled);
   fmt::print("loss      {:.6g}\n", loss);
+  fmt::print("{}", estimate);
   fmt::print("duration  {} in {} segment{}{}\n", format_seconds(duration),
              input.raw.segments.size(), input.raw.segments.size() == 1 ? "" : "s",
              endings.size() < input.raw.segments.size()
@@ -156,11 +186,9 @@ int export_command(const std::filesystem::path& path,
     return 0;
   });
   std::sort(rows.begin(), rows.end());
-  const std::size_t dims = input.config.dimension();
   const std::size_t components = input.components();
   std::string text;
-  std::vector<std::string> header;
-  for (std::size_t i = 0; i < dims; ++i) header.push_back(dims == 1 ? "x" : fmt::format("x{}", i));
+  std::vector<std::string> header = input.config.input_names();
   for (std::size_t i = 0; i < components; ++i)
     header.push_back(components == 1 ? "y" : fmt::format("y{}", i));
   text += fmt::format("{}\n", fmt::join(header, ","));

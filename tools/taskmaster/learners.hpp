@@ -6,11 +6,18 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "config.hpp"
+#include "scalar_output_learner.hpp"
+#include "taskmaster/learners/average_learner.hpp"
+#include "taskmaster/learners/average_learner_1d.hpp"
+#include "taskmaster/learners/integrator_learner.hpp"
 #include "taskmaster/learners/learner_1d.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
@@ -22,10 +29,30 @@ using Learner1 = Learner1D<std::vector<double>>;
 using Learner2 = Learner2D<std::vector<double>>;
 using LearnerN = LearnerND<std::vector<double>>;
 using Sequence = SequenceLearner<std::vector<double>, std::vector<double>>;
+using Integrator = ScalarOutputLearner<IntegratorLearner>;
+using Average = ScalarOutputLearner<AverageLearner>;
+using Average1 = ScalarOutputLearner<AverageLearner1D>;
 
 inline double param(const RunConfig& c, const std::string& name, double fallback) {
   const auto it = c.loss_params.find(name);
   return it == c.loss_params.end() ? fallback : it->second;
+}
+
+/// A `--learner-param`, if given.
+inline std::optional<double> learner_param(const RunConfig& c, const std::string& name) {
+  const auto it = c.learner_params.find(name);
+  return it == c.learner_params.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+/// A `--learner-param` that must be a whole number >= 0.
+inline std::optional<std::uint64_t> count_param(const RunConfig& c, const std::string& name) {
+  const auto v = learner_param(c, name);
+  if (!v) return std::nullopt;
+  if (!(*v >= 0) || *v != std::floor(*v) || *v > 1e18) {
+    throw UsageError(
+        fmt::format("--learner-param: {} must be a whole number >= 0, got {}", name, *v));
+  }
+  return static_cast<std::uint64_t>(*v);
 }
 
 inline IntervalLoss interval_loss(const RunConfig& c) {
@@ -99,6 +126,35 @@ decltype(auto) with_learner(const RunConfig& c, F&& f) {
   }
   if (c.learner == "sequence") {
     Sequence learner(c.points);
+    return f(learner);
+  }
+  if (c.learner == "integrator") {
+    Integrator learner = checked([&] {
+      return Integrator(IntegratorLearner(c.bounds.at(0)[0], c.bounds.at(0)[1],
+                                          learner_param(c, "tol").value_or(1e-6)));
+    });
+    return f(learner);
+  }
+  if (c.learner == "average") {
+    Average learner = checked([&] {
+      const auto atol = learner_param(c, "atol");
+      const auto rtol = learner_param(c, "rtol");
+      return Average(AverageLearner(!atol && !rtol ? std::optional<double>(0.01) : atol, rtol,
+                                    count_param(c, "min_npoints").value_or(2)));
+    });
+    return f(learner);
+  }
+  if (c.learner == "average1d") {
+    Average1 learner = checked([&] {
+      AverageLearner1DOptions o;
+      o.delta = learner_param(c, "delta").value_or(o.delta);
+      o.alpha = learner_param(c, "alpha").value_or(o.alpha);
+      o.neighbor_sampling = learner_param(c, "neighbor_sampling").value_or(o.neighbor_sampling);
+      o.min_samples = count_param(c, "min_samples").value_or(o.min_samples);
+      o.max_samples = count_param(c, "max_samples").value_or(o.max_samples);
+      o.min_error = learner_param(c, "min_error").value_or(o.min_error);
+      return Average1(AverageLearner1D(c.bounds.at(0)[0], c.bounds.at(0)[1], o, interval_loss(c)));
+    });
     return f(learner);
   }
   throw UsageError(

@@ -29,6 +29,8 @@ Examples:
   taskmaster run --learner 2d --bounds 0,1 --bounds 0,2 --goal loss=0.01 \
       --worker 'python3 model.py' --plot model.png
   taskmaster run --learner sequence --points inputs.txt -- ./simulate {x0} {x1}
+  taskmaster run --learner integrator --bounds 0,1 --learner-param tol=1e-8 -- ./f {x}
+  taskmaster run --learner average1d --bounds -1,1 --goal npoints=20000 -- ./noisy {x0} {x1}
   mpirun -n 9 taskmaster run --master mpi --bounds 0,1 --worker 'python3 model.py'
   taskmaster run --master slurm -j 50 --slurm-partition short --slurm-time 00:30:00 \
       --bounds 0,10 --goal npoints=500 -- ./simulate {x}
@@ -37,7 +39,7 @@ Placeholders: {x} (the input), {x0} {x1} (its components), {id} (the task).)";
 
 struct RunFlags {
   std::string learner = "1d";
-  std::vector<std::string> bounds, goals, loss_params;
+  std::vector<std::string> bounds, goals, loss_params, learner_params;
   std::string loss, worker, history = "taskmaster-run.jsonl", plot, points;
   std::string master = "local";
   SlurmSettings slurm;
@@ -59,10 +61,14 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   c.slurm = f.slurm;
   c.loss = f.loss;
   for (const auto& p : f.loss_params) c.loss_params.insert(parse_loss_param(p));
-  // A sequence runs to its end unless a goal says otherwise.
-  const std::string default_goal = f.learner == "sequence" && !c.points.empty()
-                                       ? fmt::format("npoints={}", c.points.size())
-                                       : "npoints=100";
+  for (const auto& p : f.learner_params)
+    c.learner_params.insert(parse_loss_param(p, "--learner-param"));
+  // A sequence runs to its end unless a goal says otherwise; so does a
+  // learner with a tolerance of its own.
+  std::string default_goal = "npoints=100";
+  if (f.learner == "sequence" && !c.points.empty())
+    default_goal = fmt::format("npoints={}", c.points.size());
+  if (f.learner == "integrator" || f.learner == "average") default_goal = "done";
   for (const auto& g : f.goals.empty() ? std::vector<std::string>{default_goal} : f.goals) {
     c.goals.push_back(Goal::parse(g));
   }
@@ -121,8 +127,14 @@ int main_with(int argc, char** argv) {
   RunFlags flags;
   auto* run = app.add_subcommand("run", "Sample a program over a domain until a goal holds.");
   run->footer(run_example);
-  run->add_option("--learner", flags.learner, "Learner: 1d, 2d, nd or sequence")
+  run->add_option("--learner", flags.learner,
+                  "Learner: 1d, 2d, nd, sequence, integrator, average or average1d")
       ->capture_default_str();
+  run->add_option("--learner-param", flags.learner_params,
+                  "name=value for the learner (repeatable): integrator tol; average atol, rtol, "
+                  "min_npoints; average1d delta, alpha, neighbor_sampling, min_samples, "
+                  "max_samples, min_error")
+      ->allow_extra_args(false);
   run->add_option("--points", flags.points,
                   "For --learner sequence: a file with one point per line (coordinates "
                   "separated by commas or blanks, # comments)");
@@ -136,8 +148,8 @@ int main_with(int argc, char** argv) {
   run->add_option("--loss-param", flags.loss_params, "name=value for the loss (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--goal", flags.goals,
-                  "npoints=N, loss=L or duration=30s (repeatable: stop when any holds; default "
-                  "npoints=100)")
+                  "npoints=N, loss=L, duration=30s or done (repeatable: stop when any holds; "
+                  "default npoints=100; done for integrator and average)")
       ->allow_extra_args(false);
   run->add_option("--worker", flags.worker,
                   "Long-running worker command speaking the JSON Lines protocol");

@@ -164,17 +164,26 @@ void draw_title(cairo_t* cr, const std::string& title, double width) {
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 }
 
-void draw_1d(cairo_t* cr, const Learner1& learner, const PlotSize& size, const std::string& title) {
-  const auto data = learner.data();
+using Curve = std::vector<std::pair<double, std::vector<double>>>;
+
+/// Labels and style of a 1D picture.
+struct CurveStyle {
+  std::string x_label = "x";
+  std::string y_label = "y";
+  bool joined = true;  ///< a line through the points (not for independent samples)
+};
+
+/// Points (x, components of y) sorted by x, one colour per component.
+void draw_curve(cairo_t* cr, const Curve& data, Range xs, const PlotSize& size,
+                const std::string& title, const CurveStyle& style) {
   const std::size_t components = data.empty() ? 0 : data.front().second.size();
-  Range xs{learner.lower_bound(), learner.upper_bound()};
   Range ys;
   for (const auto& [x, y] : data) {
     for (double v : y) ys.add(v);
   }
   const Frame f{80, 45, size.width - 110.0, size.height - 110.0, xs, ys.padded(0.05)};
   draw_title(cr, title, size.width);
-  draw_axes(cr, f, "x", "y", true);
+  draw_axes(cr, f, style.x_label, style.y_label, true);
   cairo_save(cr);
   cairo_rectangle(cr, f.left, f.top, f.width, f.height);
   cairo_clip(cr);
@@ -184,6 +193,7 @@ void draw_1d(cairo_t* cr, const Learner1& learner, const PlotSize& size, const s
     cairo_set_line_width(cr, 1.6);
     bool open = false;
     for (const auto& [x, y] : data) {
+      if (!style.joined) break;
       if (!std::isfinite(y[c])) {
         open = false;  // a gap where the program gave no number
         continue;
@@ -215,6 +225,33 @@ void draw_1d(cairo_t* cr, const Learner1& learner, const PlotSize& size, const s
       text_at(cr, fmt::format("y{}", c), f.left + f.width - 46, y - 3, 0, 0.5);
     }
   }
+}
+
+void draw_1d(cairo_t* cr, const Learner1& learner, const PlotSize& size, const std::string& title) {
+  draw_curve(cr, learner.data(), Range{learner.lower_bound(), learner.upper_bound()}, size, title,
+             {});
+}
+
+/// A scalar-output learner: the integrand's samples, the means of a noisy
+/// function, or the samples of an average against their seeds.
+template <class L>
+void draw_scalar(cairo_t* cr, const L& learner, const PlotSize& size, const std::string& title) {
+  Curve data;
+  CurveStyle style;
+  if constexpr (std::is_same_v<L, AverageLearner>) {
+    for (const auto& [seed, y] : learner.data()) {
+      data.emplace_back(static_cast<double>(seed), std::vector<double>{y});
+    }
+    std::sort(data.begin(), data.end());
+    style = {.x_label = "seed", .y_label = "sample", .joined = false};
+  } else {
+    for (const auto& [x, y] : learner.data()) data.emplace_back(x, std::vector<double>{y});
+    if constexpr (std::is_same_v<L, AverageLearner1D>) style.y_label = "mean y";
+  }
+  if (data.empty()) throw std::runtime_error("no evaluated point to plot");
+  Range xs;
+  for (const auto& point : data) xs.add(point.first);
+  draw_curve(cr, data, xs.padded(0.0), size, title, style);
 }
 
 /// A vertical colour bar right of the frame `f`, with ticks for values `vs`.
@@ -476,6 +513,8 @@ void plot_history(const HistoryInput& input, const std::filesystem::path& out, P
       draw_2d(cr, learner, size, title);
     } else if constexpr (std::is_same_v<L, Sequence>) {
       draw_sequence(cr, learner, size, title);
+    } else if constexpr (is_scalar_output<L>) {
+      draw_scalar(cr, learner.inner(), size, title);
     } else {
       draw_nd(cr, learner, c.bounds, size, title);
     }

@@ -97,7 +97,8 @@ RunOutcome execute_run(const RunRequest& request) {
     using Y = std::vector<double>;
     return with_master<X>(c, [&](auto& programs) {
       AbandonableMaster abandonable(programs);
-      VectorOutputMaster master(abandonable, components);
+      // Learners of one number take outputs of one component, from the start.
+      VectorOutputMaster master(abandonable, is_scalar_output<L> ? 1 : components);
       std::string first_failure;
       RunOptions<X, Y> options;
       options.seed = c.seed;
