@@ -29,14 +29,16 @@ std::optional<double> to_number(std::string_view text) {
 
 /// The losses each learner accepts, with the parameters each loss takes.
 const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_table() {
-  static const std::map<std::string, std::map<std::string, std::set<std::string>>> table{
-      {"1d",
-       {{"distance", {}},
-        {"uniform", {}},
-        {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
-        {"triangle", {}},
-        {"abs_min_log", {}},
-        {"resolution", {"min_length", "max_length"}}}},
+  using Losses = std::map<std::string, std::set<std::string>>;
+  static const Losses interval_losses{
+      {"distance", {}},
+      {"uniform", {}},
+      {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
+      {"triangle", {}},
+      {"abs_min_log", {}},
+      {"resolution", {"min_length", "max_length"}}};
+  static const std::map<std::string, Losses> table{
+      {"1d", interval_losses},
       {"2d",
        {{"default", {}},
         {"uniform", {}},
@@ -52,13 +54,7 @@ const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_
       {"sequence", {}},
       {"integrator", {}},
       {"average", {}},
-      {"average1d",
-       {{"distance", {}},
-        {"uniform", {}},
-        {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
-        {"triangle", {}},
-        {"abs_min_log", {}},
-        {"resolution", {"min_length", "max_length"}}}},
+      {"average1d", interval_losses},
   };
   return table;
 }
