@@ -6,12 +6,16 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <queue>
 #include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "learners/cache_aligned_heap.hpp"
+#include "learners/point_table_2d.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 namespace {
@@ -538,6 +542,175 @@ TEST(Learner2D, TellingRecordedResultsWithoutAskingGivesTheRunsLoss) {
   Learner2D<double> told(bounds);
   for (std::size_t i = 0; i < xs.size(); ++i) told.tell(xs[i], ys[i]);
   EXPECT_DOUBLE_EQ(told.loss(), run.loss());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Learner2D, PointsToldOnTheBoundaryLeaveNoStaleLoss) {
+  // A point told on an edge of the hull splits the triangle there; in a
+  // third of the cases the split turns that very triangle into a flat sliver
+  // that the triangulation flips out of the domain. Its old loss must not
+  // stay in the queue (it did whenever the point had not been asked for, so
+  // that the triangle was still queued): the learner's loss is that of the
+  // live triangles, the same as for the same points told at once.
+  std::vector<Point> xs{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  // Points in the middle first, so that the triangles along the boundary
+  // are the largest, then points on the boundary.
+  for (int i = 0; i < 50; ++i) xs.push_back({u(rng), u(rng)});
+  for (const double t : {-0.5, 0.0, 0.5}) {
+    for (const Point& p : {Point{t, -1}, Point{1, t}, Point{-t, 1}, Point{-1, -t}}) xs.push_back(p);
+  }
+  std::vector<double> ys;
+  for (const auto& x : xs) ys.push_back(ring(x));
+  Learner2D<double> single(square), bulk(square);
+  for (std::size_t i = 0; i < xs.size(); ++i) single.tell(xs[i], ys[i]);
+  bulk.tell_many(xs, ys);
+  ASSERT_EQ(single.size(), xs.size());
+  // Equal up to the value scale, which one by one is refreshed only when the
+  // value range grows by 10%; the stale loss was three times larger.
+  EXPECT_NEAR(single.loss(), bulk.loss(), 0.1 * bulk.loss());
+  // And what it asks next lies in live triangles, none of them told.
+  for (const auto& p : single.propose(20, false).points) {
+    EXPECT_EQ(std::find(xs.begin(), xs.end(), p), xs.end());
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Learner2D, ALongRunKeepsItsDataThroughMemoryReorders) {
+  // The triangulation moves its storage into space-filling-curve order each
+  // time it doubles (first at 512 points); after several such moves every
+  // told point must still carry its value, the triangulation must still be
+  // whole, and the loss must still be that of the live triangles.
+  Learner2D<double> learner(square);
+  run_sequentially(learner, ring, 3000);
+  const auto& xs = learner.points();
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const auto v = learner.interpolate(xs[i]);
+    ASSERT_TRUE(v.has_value()) << "at told point " << i;
+    EXPECT_EQ(*v, learner.value(i)) << "at told point " << i;
+  }
+  // Euler: a triangulation of n points, h of them on the hull, has 2n - h - 2
+  // triangles; here the hull is the square's boundary.
+  const auto on_hull =
+      static_cast<std::size_t>(std::count_if(xs.begin(), xs.end(), [](const Point& p) {
+        return std::abs(p[0]) == 1 || std::abs(p[1]) == 1;
+      }));
+  EXPECT_EQ(learner.triangles().size(), 2 * xs.size() - on_hull - 2);
+  std::vector<double> ys;
+  for (std::size_t i = 0; i < xs.size(); ++i) ys.push_back(learner.value(i));
+  Learner2D<double> bulk(square);
+  bulk.tell_many(xs, ys);
+  EXPECT_NEAR(learner.loss(), bulk.loss(), 0.1 * bulk.loss());
+
+  // Values of several components live apart from the triangulation: they
+  // must move with it.
+  Learner2D<std::vector<double>> vector_learner(square);
+  run_sequentially(
+      vector_learner,
+      [](const Point& p) {
+        return std::vector{ring(p), p[1]};
+      },
+      1500);
+  for (std::size_t i = 0; i < vector_learner.size(); ++i) {
+    EXPECT_EQ(vector_learner.interpolate(vector_learner.points()[i]), vector_learner.value(i));
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// The private containers the triangulation relies on, against the standard
+// library's.
+
+struct HeapItem {
+  double loss;
+  std::uint64_t key;
+  std::uint64_t stamp;
+  std::uint64_t payload;
+  bool operator==(const HeapItem&) const = default;
+};
+struct HeapLower {
+  bool operator()(const HeapItem& a, const HeapItem& b) const noexcept {
+    if (a.loss != b.loss) return a.loss < b.loss;
+    if (a.key != b.key) return a.key > b.key;
+    return a.stamp > b.stamp;
+  }
+};
+
+TEST(Learner2D, TheLossHeapPopsInTheOrderOfAPriorityQueue) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> coarse(0, 50);  // many equal losses
+  std::uint64_t stamp = 0;
+  auto item = [&] {
+    ++stamp;
+    return HeapItem{coarse(rng) / 10.0, static_cast<std::uint64_t>(coarse(rng)), stamp, stamp};
+  };
+  detail::CacheAlignedHeap<HeapItem, HeapLower> heap;
+  std::priority_queue<HeapItem, std::vector<HeapItem>, HeapLower> reference;
+  for (int round = 0; round < 2000; ++round) {
+    for (int i = 0; i < 1 + round % 7; ++i) {
+      const HeapItem x = item();
+      heap.push(x);
+      reference.push(x);
+    }
+    for (int i = 0; i < round % 5 && !reference.empty(); ++i) {
+      ASSERT_EQ(heap.top(), reference.top());
+      heap.pop();
+      reference.pop();
+    }
+    ASSERT_EQ(heap.size(), reference.size());
+  }
+  // Rebuilt from unordered items, as after dropping superseded entries, at
+  // every size up to a few levels.
+  std::vector<HeapItem> rest;
+  while (!reference.empty()) rest.push_back(reference.top()), reference.pop();
+  for (std::size_t n = 0; n <= 200 && n <= rest.size(); ++n) {
+    std::shuffle(rest.begin(), rest.end(), rng);
+    heap.clear();
+    for (std::size_t i = 0; i < n; ++i) heap.push_unordered(rest[i]), reference.push(rest[i]);
+    heap.restore();
+    while (!reference.empty()) {
+      ASSERT_EQ(heap.top(), reference.top()) << "rebuilt from " << n;
+      heap.pop();
+      reference.pop();
+    }
+  }
+  EXPECT_TRUE(heap.empty());
+}
+
+TEST(Learner2D, ThePointTableFindsWhatItHolds) {
+  detail::PointTable2D<std::uint32_t> table;
+  std::map<Point, std::uint32_t> reference;
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> grid(-300, 300);  // repeats, and exact zeros
+  for (std::uint32_t i = 0; i < 20000; ++i) {
+    const Point p{grid(rng) / 300.0, grid(rng) / 300.0};
+    const auto [value, inserted] = table.try_emplace(p, i);
+    const bool reference_inserted = reference.emplace(p, i).second;
+    ASSERT_EQ(inserted, reference_inserted);
+    ASSERT_EQ(*value, reference.at(p));
+  }
+  EXPECT_EQ(table.size(), reference.size());
+  EXPECT_FALSE(table.contains({2.0, 2.0}));
+  table.erase_if([](const Point& p, std::uint32_t) { return p[0] < 0; });
+  std::erase_if(reference, [](const auto& entry) { return entry.first[0] < 0; });
+  std::size_t seen = 0;
+  table.for_each([&](const Point& p, std::uint32_t v) {
+    ++seen;
+    EXPECT_EQ(reference.at(p), v);
+  });
+  EXPECT_EQ(seen, reference.size());
+  for (const auto& [p, v] : reference)
+    ASSERT_EQ(table.find(p) != nullptr ? *table.find(p) : ~0u, v);
+  EXPECT_EQ(table.find({-0.5, 0.5}), nullptr);
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "taskmaster/history/codec.hpp"
+#include "point_table_2d.hpp"
+#include "saved_number.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
 #include "triangle_mesh_2d.hpp"
 
@@ -51,10 +52,6 @@ struct Record {
 
 std::string describe(const Point2& p) { return fmt::format("({}, {})", p[0], p[1]); }
 
-nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json::parse(encode(v));
-}
-
 }  // namespace
 
 struct Learner2DCore::Impl {
@@ -65,7 +62,7 @@ struct Learner2DCore::Impl {
   Point2 mean{}, scale{};
   std::array<Point2, 4> corners{};
 
-  std::unordered_map<Point2, Known, PointHash> known;
+  PointTable2D<Known> known;
   std::uint32_t next_id = 0;
   std::vector<Point2> point_of_id;
   std::vector<Point2> told_points;
@@ -149,8 +146,8 @@ struct Learner2DCore::Impl {
   [[nodiscard]] bool bounds_done() const {
     if (corners_done) return true;  // told or failed corners stay so
     corners_done = std::all_of(corners.begin(), corners.end(), [&](const Point2& c) {
-      auto it = known.find(c);
-      return it != known.end() && it->second.state != State::pending;
+      const Known* k = known.find(c);
+      return k != nullptr && k->state != State::pending;
     });
     return corners_done;
   }
@@ -183,8 +180,8 @@ struct Learner2DCore::Impl {
     check_inside(x, "tell");
     check_values(y, "tell");
     record(Change::tell, x, y);
-    auto [it, inserted] = known.try_emplace(x, Known{next_id, State::told, 0});
-    Known& k = it->second;
+    auto [found, inserted] = known.try_emplace(x, Known{next_id, State::told, 0});
+    Known& k = *found;
     if (inserted) {
       new_id(x);
       add_told(k, false, x, y);
@@ -225,7 +222,7 @@ struct Learner2DCore::Impl {
     for (std::size_t i = 0; i < xs.size(); ++i) {
       const Point2 x = normalized(xs[i]);
       record_points.push_back(x);
-      auto& k = known.emplace(x, Known{new_id(x), State::told, 0}).first->second;
+      auto& k = *known.try_emplace(x, Known{new_id(x), State::told, 0}).first;
       add_told(k, false, x, ys.subspan(i * vdim, vdim));
       ids.push_back(k.id);
       points.push_back(scaled(x));
@@ -244,7 +241,7 @@ struct Learner2DCore::Impl {
     check_inside(x, "tell_pending");
     if (known.contains(x)) return;
     const std::uint32_t id = new_id(x);
-    known.emplace(x, Known{id, State::pending, 0});
+    known.try_emplace(x, Known{id, State::pending, 0});
     ++pending_count;
     const Point2 s = scaled(x);
     std::vector<double> value(vdim, 0.0);
@@ -260,32 +257,29 @@ struct Learner2DCore::Impl {
 
   void fail(const Point2& raw) {
     const Point2 x = normalized(raw);
-    auto it = known.find(x);
-    if (it == known.end() || it->second.state != State::pending) {
+    Known* k = known.find(x);
+    if (k == nullptr || k->state != State::pending) {
       throw std::invalid_argument(
           fmt::format("Learner2D::fail: point {} is not pending", describe(x)));
     }
     record(Change::fail, x);
-    it->second.state = State::failed;
+    k->state = State::failed;
     --pending_count;
     ++failed_count;
     // A failed point stays in the triangulation as a point without a value,
     // so that it is not proposed again; its triangles count as flat.
-    combined.set_value(it->second.id, {}, false);
-    real_queue.push_back(it->second.id);
+    combined.set_value(k->id, {}, false);
+    real_queue.push_back(k->id);
   }
 
   void remove_unfinished() {
     record(Change::remove_unfinished, {});
     std::vector<std::uint32_t> ids;
-    for (auto it = known.begin(); it != known.end();) {
-      if (it->second.state == State::pending) {
-        ids.push_back(it->second.id);
-        it = known.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    known.erase_if([&](const Point2&, const Known& k) {
+      if (k.state != State::pending) return false;
+      ids.push_back(k.id);
+      return true;
+    });
     std::sort(ids.begin(), ids.end());  // a deterministic order
     combined.remove(ids);
     pending_count = 0;
@@ -295,7 +289,7 @@ struct Learner2DCore::Impl {
     for (; real_synced < real_queue.size(); ++real_synced) {
       const std::uint32_t id = real_queue[real_synced];
       const Point2& x = point_of_id[id];
-      const Known& k = known.at(x);  // told or failed points are never forgotten
+      const Known& k = *known.find(x);  // told or failed points are never forgotten
       std::span<const double> value;
       if (k.state == State::told) {
         value = {told_values.data() + static_cast<std::size_t>(k.told_index) * vdim, vdim};
@@ -348,6 +342,7 @@ struct Learner2DCore::Impl {
       }
     }
     while (auto best = combined.pop_best()) {
+      combined.prefetch_around(best->face);
       const Point2 p = choose_point(*best);
       if (known.contains(p)) continue;  // nothing new here; the triangle rests
       tell_pending(p, best->face);
@@ -442,9 +437,9 @@ std::span<const double> Learner2DCore::told_value(std::size_t i) const {
 }
 std::vector<Point2> Learner2DCore::pending_points() const {
   std::vector<std::pair<std::uint32_t, Point2>> pending;
-  for (const auto& [p, k] : impl_->known) {
+  impl_->known.for_each([&](const Point2& p, const Known& k) {
     if (k.state == State::pending) pending.emplace_back(k.id, p);
-  }
+  });
   std::sort(pending.begin(), pending.end());
   std::vector<Point2> out;
   for (const auto& [id, p] : pending) out.push_back(p);
@@ -493,7 +488,7 @@ nlohmann::json Learner2DCore::save() const {
   for (const auto& r : m.records) {
     auto values = [&](std::size_t first, std::size_t count) {
       nlohmann::json a = nlohmann::json::array();
-      for (std::size_t i = 0; i < count; ++i) a.push_back(number(m.record_values[first + i]));
+      for (std::size_t i = 0; i < count; ++i) a.push_back(saved_number(m.record_values[first + i]));
       return a;
     };
     switch (r.change) {

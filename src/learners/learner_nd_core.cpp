@@ -19,7 +19,8 @@
 
 #include <fmt/ranges.h>
 
-#include "taskmaster/history/codec.hpp"
+#include "saved_number.hpp"
+#include "simplex_losses.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
 
 namespace taskmaster::detail {
@@ -42,6 +43,10 @@ using Tds = CGAL::Triangulation_data_structure<CGAL::Dynamic_dimension_tag,
 using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
 using Cell = Delaunay::Full_cell_handle;
 using Vertex = Delaunay::Vertex_handle;
+
+struct CellStamp {
+  std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
+};
 
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
 /// pivoting; false if a is singular.
@@ -101,8 +106,7 @@ class SimplexMesh {
     vdim_ = vdim;
     values_.assign(vertices_.size() * vdim, 0.0);
     std::fill(has_value_.begin(), has_value_.end(), std::uint8_t{0});
-    low_.clear();
-    high_.clear();
+    range_.reset(0);
     recompute_everything();
   }
 
@@ -133,7 +137,7 @@ class SimplexMesh {
     vertices_[id] = v;
     last_inserted_ = v;
     store_value(id, values, has_value);
-    if (!full || scale_changed()) {
+    if (!full || range_.rescaled()) {
       recompute_everything();
     } else {
       dirty_.push_back(v);  // every new simplex is incident to v
@@ -144,7 +148,7 @@ class SimplexMesh {
   void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
     if (!contains(id)) return;
     store_value(id, values, has_value);
-    if (scale_changed()) {
+    if (range_.rescaled()) {
       recompute_everything();
     } else {
       dirty_.push_back(vertices_[id]);
@@ -167,27 +171,17 @@ class SimplexMesh {
 
   std::optional<Candidate> pop_best() {
     flush();
-    while (!queue_.empty()) {
-      std::pop_heap(queue_.begin(), queue_.end(), Lower{});
-      const Entry e = queue_.back();
-      queue_.pop_back();
-      if (e.cell->data().stamp == e.stamp) return Candidate{e.cell, e.loss, e.stamp};
-    }
-    return std::nullopt;
+    const auto e = queue_.pop_live();
+    if (!e) return std::nullopt;
+    return Candidate{e->simplex, e->loss, e->stamp};
   }
   void push_back(const Candidate& c) {
     if (c.cell->data().stamp != c.stamp) return;
-    queue_.push_back({c.loss, c.cell->data().key, c.stamp, c.cell});
-    std::push_heap(queue_.begin(), queue_.end(), Lower{});
+    queue_.push({c.loss, c.cell->data().key, c.stamp, c.cell});
   }
   std::optional<double> max_loss() {
     flush();
-    while (!queue_.empty() && queue_.front().cell->data().stamp != queue_.front().stamp) {
-      std::pop_heap(queue_.begin(), queue_.end(), Lower{});
-      queue_.pop_back();
-    }
-    if (queue_.empty()) return std::nullopt;
-    return queue_.front().loss;
+    return queue_.max_live_loss();
   }
 
   /// A cell's vertex indices ordered by vertex id: removals permute a
@@ -247,23 +241,6 @@ class SimplexMesh {
   }
 
  private:
-  struct Entry {
-    double loss;
-    std::uint64_t key;
-    std::uint64_t stamp;
-    Cell cell;
-  };
-  /// Larger loss first; equal losses by a key from the vertex ids, so the
-  /// order does not depend on when each loss was computed (a loaded learner
-  /// computes them in other batches).
-  struct Lower {
-    bool operator()(const Entry& a, const Entry& b) const noexcept {
-      if (a.loss != b.loss) return a.loss < b.loss;
-      if (a.key != b.key) return a.key > b.key;
-      return a.stamp > b.stamp;
-    }
-  };
-
   void grow(std::uint32_t id) {
     if (id < vertices_.size()) return;
     vertices_.resize(id + 1);
@@ -275,33 +252,8 @@ class SimplexMesh {
     bool finite = has_value;
     for (double v : values) finite = finite && std::isfinite(v);
     has_value_[id] = finite ? 1 : 0;
-    if (low_.size() != vdim_) {
-      low_.assign(vdim_, infinity);
-      high_.assign(vdim_, -infinity);
-    }
-    for (std::size_t c = 0; c < vdim_; ++c) {
-      values_[id * vdim_ + c] = finite ? values[c] : 0.0;
-      if (!finite) continue;
-      low_[c] = std::min(low_[c], values[c]);
-      high_[c] = std::max(high_[c], values[c]);
-    }
-  }
-
-  [[nodiscard]] double value_scale() const {
-    double scale = 0;
-    for (std::size_t c = 0; c < low_.size(); ++c)
-      if (low_[c] <= high_[c]) scale = std::max(scale, high_[c] - low_[c]);
-    return scale > 0 ? scale : 1.0;
-  }
-  // python-adaptive's _recompute_losses_factor: all losses are recomputed
-  // when the output scale moves by more than 10%.
-  bool scale_changed() {
-    const double scale = value_scale();
-    if (scale > loss_scale_ * 1.1 || scale * 1.1 < loss_scale_) {
-      loss_scale_ = scale;
-      return true;
-    }
-    return false;
+    for (std::size_t c = 0; c < vdim_; ++c) values_[id * vdim_ + c] = finite ? values[c] : 0.0;
+    if (finite) range_.include(values.first(vdim_));
   }
 
   void flush() {
@@ -328,7 +280,7 @@ class SimplexMesh {
     dirty_.clear();
     queue_.clear();
     if (triangulation_.current_dimension() != static_cast<int>(dim_)) return;
-    loss_scale_ = value_scale();
+    range_.adopt();
     for (auto c = triangulation_.finite_full_cells_begin();
          c != triangulation_.finite_full_cells_end(); ++c) {
       compute_loss(c.base());
@@ -350,13 +302,13 @@ class SimplexMesh {
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint32_t id = c->vertex(order[i])->data();
         for (std::size_t k = 0; k < vdim_; ++k)
-          values_scratch_[i * vdim_ + k] = values_[id * vdim_ + k] / loss_scale_;
+          values_scratch_[i * vdim_ + k] = values_[id * vdim_ + k] / range_.loss_scale();
       }
     }
     SimplexSample sample;
     sample.dim = dim_;
     sample.vdim = vdim_;
-    sample.value_scale = loss_scale_;
+    sample.value_scale = range_.loss_scale();
     neighbor_points_.clear();
     neighbor_values_.clear();
     if (loss_->uses_neighbors) {
@@ -369,7 +321,8 @@ class SimplexMesh {
         for (std::size_t d = 0; d < dim_; ++d)
           neighbor_points_.push_back(w->point()[static_cast<int>(d)]);
         for (std::size_t k = 0; k < vdim_; ++k)
-          neighbor_values_.push_back(flat ? 0.0 : values_[w->data() * vdim_ + k] / loss_scale_);
+          neighbor_values_.push_back(flat ? 0.0
+                                          : values_[w->data() * vdim_ + k] / range_.loss_scale());
         ++sample.neighbor_count;
       }
     }
@@ -381,18 +334,11 @@ class SimplexMesh {
     if (std::isnan(loss)) loss = 0;
     ids_.clear();
     for (std::size_t i = 0; i < n; ++i) ids_.push_back(c->vertex(order[i])->data());
-    std::uint64_t key = 0;
-    for (std::uint64_t id : ids_) {  // SplitMix64 steps over the sorted ids
-      key += id + 0x9E3779B97F4A7C15ULL;
-      key = (key ^ (key >> 30)) * 0xBF58476D1CE4E5B9ULL;
-      key = (key ^ (key >> 27)) * 0x94D049BB133111EBULL;
-      key ^= key >> 31;
-    }
+    const std::uint64_t key = simplex_key(ids_);
     c->data().loss = loss;
     c->data().key = key;
     c->data().stamp = ++stamp_;
-    queue_.push_back({loss, key, stamp_, c});
-    std::push_heap(queue_.begin(), queue_.end(), Lower{});
+    queue_.push({loss, key, stamp_, c});
     if (queue_.size() > 2 * triangulation_.number_of_full_cells() + 64) rebuild_queue();
   }
 
@@ -401,9 +347,9 @@ class SimplexMesh {
     for (auto c = triangulation_.finite_full_cells_begin();
          c != triangulation_.finite_full_cells_end(); ++c) {
       if (c->data().stamp != 0)
-        queue_.push_back({c->data().loss, c->data().key, c->data().stamp, c.base()});
+        queue_.push_unordered({c->data().loss, c->data().key, c->data().stamp, c.base()});
     }
-    std::make_heap(queue_.begin(), queue_.end(), Lower{});
+    queue_.restore();
   }
 
   std::size_t dim_;
@@ -413,9 +359,8 @@ class SimplexMesh {
   std::vector<Vertex> vertices_;
   std::vector<double> values_;
   std::vector<std::uint8_t> has_value_;
-  std::vector<double> low_, high_;
-  double loss_scale_ = 1.0;
-  std::vector<Entry> queue_;
+  ValueRange range_;
+  LossQueue<Cell, CellStamp> queue_;
   std::uint64_t stamp_ = 0, visit_ = 0;
   Vertex last_inserted_;
   std::vector<Vertex> dirty_;
@@ -432,10 +377,6 @@ struct Known {
 };
 
 std::string describe(std::span<const double> p) { return fmt::format("({})", fmt::join(p, ", ")); }
-
-nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json::parse(encode(v));
-}
 
 }  // namespace
 
@@ -553,7 +494,7 @@ struct LearnerNDCore::Impl {
     const auto x = checked(raw, "tell");
     check_values(y);
     nlohmann::json values = nlohmann::json::array();
-    for (double v : y) values.push_back(number(v));
+    for (double v : y) values.push_back(saved_number(v));
     changes.push_back({"tell", x, values});
     auto it = known.find(x);
     if (it == known.end()) {
@@ -598,7 +539,7 @@ struct LearnerNDCore::Impl {
       if (auto v = combined.interpolate(s, near)) value = std::move(*v);
     }
     nlohmann::json recorded = nlohmann::json::array();
-    for (double v : value) recorded.push_back(number(v));
+    for (double v : value) recorded.push_back(saved_number(v));
     changes.push_back({"pending", x, recorded});
     combined.insert(id, s, value, true, near);
   }

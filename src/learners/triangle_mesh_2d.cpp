@@ -1,6 +1,11 @@
 #include "triangle_mesh_2d.hpp"
 
+#include <CGAL/Spatial_sort_traits_adapter_2.h>
+#include <CGAL/hilbert_sort.h>
+#include <CGAL/property_map.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -12,72 +17,42 @@ using Delaunay = TriangleMesh2D::Delaunay;
 
 Delaunay::Point to_cgal(const Point2& p) { return {p[0], p[1]}; }
 
-/// Mixes sorted vertex ids into one number (SplitMix64 steps).
-std::uint64_t tie_break_key(const std::array<std::uint64_t, 3>& ids) {
-  std::uint64_t h = 0;
-  for (std::uint64_t id : ids) {
-    h += id + 0x9E3779B97F4A7C15ULL;
-    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
-    h ^= h >> 31;
-  }
-  return h;
-}
 }  // namespace
 
 TriangleMesh2D::TriangleMesh2D(const TriangleLoss* loss, std::size_t vdim)
-    : loss_(loss),
-      vdim_(vdim),
-      low_(vdim, std::numeric_limits<double>::infinity()),
-      high_(vdim, -std::numeric_limits<double>::infinity()),
-      zeros_(2 * vdim, 0.0) {}
+    : loss_(loss), vdim_(vdim), zeros_(2 * vdim, 0.0) {}
 
 void TriangleMesh2D::set_vdim(std::size_t vdim) {
   vdim_ = vdim;
-  slots_.assign(vertices_.size() * stride(), 0.0);
-  low_.assign(vdim, std::numeric_limits<double>::infinity());
-  high_.assign(vdim, -std::numeric_limits<double>::infinity());
+  slots_.assign(vdim_ == 1 ? 0 : std::size_t{slot_count_} * stride(), 0.0);
+  range_.reset(vdim);
   zeros_.assign(2 * vdim, 0.0);
-  std::fill(has_value_.begin(), has_value_.end(), std::uint8_t{0});
+  for (auto v = triangulation_.finite_vertices_begin(); v != triangulation_.finite_vertices_end();
+       ++v) {
+    v->info().has_value = 0;
+    v->info().single = {};
+  }
   recompute_everything();
 }
 
 void TriangleMesh2D::grow(std::uint32_t id) {
   if (id < vertices_.size()) return;
-  const std::size_t n = static_cast<std::size_t>(id) + 1;
-  vertices_.resize(n);
-  slots_.resize(n * stride(), 0.0);
-  has_value_.resize(n, 0);
+  vertices_.resize(static_cast<std::size_t>(id) + 1);
 }
 
-void TriangleMesh2D::store_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+std::uint32_t TriangleMesh2D::new_slot() {
+  const std::uint32_t slot = slot_count_++;
+  if (vdim_ != 1) slots_.resize(std::size_t{slot_count_} * stride(), 0.0);
+  return slot;
+}
+
+void TriangleMesh2D::store_value(Vertex vertex, std::span<const double> values, bool has_value) {
   bool finite = has_value;
   for (double v : values) finite = finite && std::isfinite(v);
-  has_value_[id] = finite ? 1 : 0;
-  double* out = values_of(id);
-  for (std::size_t c = 0; c < vdim_; ++c) {
-    out[c] = finite ? values[c] : 0.0;
-    if (!finite) continue;
-    low_[c] = std::min(low_[c], values[c]);
-    high_[c] = std::max(high_[c], values[c]);
-  }
-}
-
-double TriangleMesh2D::value_scale() const {
-  double scale = 0;
-  for (std::size_t c = 0; c < vdim_; ++c) {
-    if (low_[c] <= high_[c]) scale = std::max(scale, high_[c] - low_[c]);
-  }
-  return scale > 0 ? scale : 1.0;
-}
-
-bool TriangleMesh2D::value_scale_changed() {
-  const double scale = value_scale();
-  if (scale > loss_scale_ * 1.1 || scale * 1.1 < loss_scale_) {
-    loss_scale_ = scale;
-    return true;
-  }
-  return false;
+  vertex->info().has_value = finite ? 1 : 0;
+  double* out = values_of(vertex);
+  for (std::size_t c = 0; c < vdim_; ++c) out[c] = finite ? values[c] : 0.0;
+  if (finite) range_.include(values.first(vdim_));
 }
 
 bool TriangleMesh2D::insert(std::uint32_t id, const Point2& p, std::span<const double> values,
@@ -88,52 +63,52 @@ bool TriangleMesh2D::insert(std::uint32_t id, const Point2& p, std::span<const d
   if (near == Face() && last_inserted_ != Vertex()) near = last_inserted_->face();
   const Vertex v = triangulation_.insert(to_cgal(p), near);
   if (triangulation_.number_of_vertices() == count_before) return false;  // a duplicate
-  v->info() = id;
+  v->info() = {id, new_slot()};
   vertices_[id] = v;
   last_inserted_ = v;
-  store_value(id, values, has_value);
-  if (value_scale_changed() || dimension_before < 2) {
+  store_value(v, values, has_value);
+  if (range_.rescaled() || dimension_before < 2) {
     if (triangulation_.dimension() == 2) recompute_everything();
   } else {
     // Every triangle the insertion created or changed is incident to v.
     dirty_.push_back(v);
-    flush_if_long();
   }
+  reorder_if_grown();
   return true;
 }
 
 void TriangleMesh2D::insert_many(const std::vector<std::uint32_t>& ids,
                                  const std::vector<Point2>& points,
                                  std::span<const double> values) {
-  std::vector<std::pair<Delaunay::Point, std::uint32_t>> items;
+  std::vector<std::pair<Delaunay::Point, VertexSlot>> items;
   items.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     grow(ids[i]);
-    items.emplace_back(to_cgal(points[i]), ids[i]);
+    items.emplace_back(to_cgal(points[i]), VertexSlot{ids[i], new_slot()});
   }
   triangulation_.insert(items.begin(), items.end());
   for (auto v = triangulation_.finite_vertices_begin(); v != triangulation_.finite_vertices_end();
        ++v) {
-    vertices_[v->info()] = v;
+    vertices_[v->info().id] = v;
   }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (vertices_[ids[i]] == Vertex()) continue;
-    store_value(ids[i], values.subspan(i * vdim_, vdim_), true);
+    store_value(vertices_[ids[i]], values.subspan(i * vdim_, vdim_), true);
     last_inserted_ = vertices_[ids[i]];
   }
-  value_scale_changed();
+  range_.rescaled();
   recompute_everything();
+  reorder_if_grown();
 }
 
 void TriangleMesh2D::set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
   if (!contains(id)) return;
-  store_value(id, values, has_value);
+  store_value(vertices_[id], values, has_value);
   if (triangulation_.dimension() < 2) return;
-  if (value_scale_changed()) {
+  if (range_.rescaled()) {
     recompute_everything();
   } else {
     dirty_.push_back(vertices_[id]);
-    flush_if_long();
   }
 }
 
@@ -157,7 +132,6 @@ void TriangleMesh2D::remove(const std::vector<std::uint32_t>& ids) {
     if (last_located_ == v) last_located_ = Vertex();
     triangulation_.remove(v);
     vertices_[id] = Vertex();
-    has_value_[id] = 0;
     last_inserted_ = ring.empty() ? Vertex() : ring.front();
     if (triangulation_.dimension() == 2) refresh_vertices(ring);
   }
@@ -168,27 +142,24 @@ void TriangleMesh2D::remove(const std::vector<std::uint32_t>& ids) {
   rebuild_queue();
 }
 
-// Losses wait for the next look at the queue, but not for long: after many
-// insertions without one, queue entries of triangles the insertions reshaped
-// were seen to survive the flush (a Learner2D told 1000 points without asking
-// kept a stale loss), so the backlog is bounded.
-void TriangleMesh2D::flush_if_long() {
-  if (dirty_.size() >= 32) flush();
-}
-
 void TriangleMesh2D::flush() {
   if (dirty_.empty()) return;
   if (triangulation_.dimension() < 2) {
     dirty_.clear();
     return;
   }
-  vertex_visit_.resize(vertices_.size(), 0);
-  ++visit_;
+  if (++vertex_mark_ == 0) {  // wrapped around: old marks could match again
+    for (auto v = triangulation_.finite_vertices_begin(); v != triangulation_.finite_vertices_end();
+         ++v) {
+      v->info().mark = 0;
+    }
+    vertex_mark_ = 1;
+  }
   scratch_vertices_.clear();
   auto add = [&](Vertex w) {
-    std::uint64_t& mark = vertex_visit_[w->info()];
-    if (mark == visit_) return;
-    mark = visit_;
+    std::uint32_t& mark = w->info().mark;
+    if (mark == vertex_mark_) return;
+    mark = vertex_mark_;
     scratch_vertices_.push_back(w);
   };
   for (Vertex v : dirty_) {
@@ -206,21 +177,23 @@ void TriangleMesh2D::refresh_vertices(const std::vector<Vertex>& vertices) {
   if (loss_->uses_gradients) {
     for (Vertex v : vertices) estimate_gradient(v);
   }
-  ++visit_;
+  // A triangle whose stamp is newer than this is already done.
+  const std::uint64_t start = stamp_;
   for (Vertex v : vertices) {
     auto f = triangulation_.incident_faces(v), end = f;
     do {
-      if (triangulation_.is_infinite(f)) continue;
-      if (f->info().visit != visit_) {
-        f->info().visit = visit_;
-        compute_loss(f);
+      if (triangulation_.is_infinite(f)) {
+        // It may have been a live triangle, reshaped by an insertion on the
+        // hull: its queue entry must no longer count.
+        f->info().stamp = 0;
+        continue;
       }
+      if (f->info().stamp <= start) compute_loss(f);
       if (!loss_->uses_neighbors) continue;
       // A neighbour-based loss also depends on the vertices across the edges.
       for (int i = 0; i < 3; ++i) {
         const Face g = f->neighbor(i);
-        if (triangulation_.is_infinite(g) || g->info().visit == visit_) continue;
-        g->info().visit = visit_;
+        if (triangulation_.is_infinite(g) || g->info().stamp > start) continue;
         compute_loss(g);
       }
     } while (++f != end);
@@ -230,7 +203,7 @@ void TriangleMesh2D::refresh_vertices(const std::vector<Vertex>& vertices) {
 void TriangleMesh2D::recompute_everything() {
   dirty_.clear();
   if (triangulation_.dimension() < 2) return;
-  loss_scale_ = value_scale();
+  range_.adopt();
   if (loss_->uses_gradients) {
     for (auto v = triangulation_.finite_vertices_begin(); v != triangulation_.finite_vertices_end();
          ++v) {
@@ -251,9 +224,114 @@ void TriangleMesh2D::rebuild_queue() {
     if (f->info().stamp == 0)
       compute_loss(f);  // a new triangle
     else
-      queue_.push_back({f->info().loss, f->info().key, f->info().stamp, f});
+      queue_.push_unordered({f->info().loss, f->info().key, f->info().stamp, f});
   }
-  std::make_heap(queue_.begin(), queue_.end(), Lower{});
+  queue_.restore();
+}
+
+void TriangleMesh2D::reorder_if_grown() {
+  const std::size_t n = triangulation_.number_of_vertices();
+  if (n < next_reorder_) return;
+  // Doubling keeps at least half of the mesh in order; reordering more often
+  // was measured to cost more than it saves.
+  next_reorder_ = 2 * n;
+  if (triangulation_.dimension() == 2) reorder_memory();
+}
+
+void TriangleMesh2D::reorder_memory() {
+  flush();  // the dirty list holds handles into the old storage
+  using Tds = TriangleMesh2D::Tds;
+  Tds& old = triangulation_.tds();
+
+  // Vertices in Hilbert order of their points; their slots follow.
+  using Keyed = std::pair<Delaunay::Point, Vertex>;
+  std::vector<Keyed> order;
+  order.reserve(triangulation_.number_of_vertices());
+  for (auto v = triangulation_.finite_vertices_begin(); v != triangulation_.finite_vertices_end();
+       ++v) {
+    order.emplace_back(v->point(), v);
+  }
+  using Traits =
+      CGAL::Spatial_sort_traits_adapter_2<Kernel, CGAL::First_of_pair_property_map<Keyed>>;
+  CGAL::hilbert_sort(order.begin(), order.end(), Traits());
+
+  // Triangles in the order in which the sorted vertices first touch them, so
+  // that a vertex's triangles lie next to it. Until the copy, a placed face
+  // has the top bit of its stamp set and its new position in place of its
+  // key (the keys wait in `keys`).
+  constexpr std::uint64_t placed_bit = std::uint64_t{1} << 63;
+  std::vector<Face> old_faces;
+  std::vector<std::uint64_t> keys;
+  old_faces.reserve(old.number_of_faces());
+  keys.reserve(old.number_of_faces());
+  auto place = [&](Face f) {
+    if ((f->info().stamp & placed_bit) != 0) return;
+    f->info().stamp |= placed_bit;
+    keys.push_back(f->info().key);
+    f->info().key = old_faces.size();
+    old_faces.push_back(f);
+  };
+  const Vertex infinite = triangulation_.infinite_vertex();
+  for (const auto& [point, v] : order) {
+    auto f = triangulation_.incident_faces(v), end = f;
+    do place(f);
+    while (++f != end);
+  }
+  {
+    auto f = triangulation_.incident_faces(infinite), end = f;
+    do place(f);
+    while (++f != end);
+  }
+
+  Tds fresh;
+  fresh.set_dimension(2);
+  fresh.vertices().reserve(order.size() + 1);
+  fresh.faces().reserve(old_faces.size());
+  std::vector<Vertex> new_of_slot(slot_count_);
+  const Vertex new_infinite = fresh.create_vertex(*infinite);
+  auto map_vertex = [&](Vertex v) {
+    return v == infinite ? new_infinite : new_of_slot[v->info().slot];
+  };
+  std::vector<double> new_slots(vdim_ == 1 ? 0 : order.size() * stride());
+  for (std::uint32_t k = 0; k < order.size(); ++k) {
+    const Vertex v = order[k].second;
+    const Vertex w = fresh.create_vertex(*v);
+    new_of_slot[v->info().slot] = w;
+    w->info().slot = k;
+    if (vdim_ != 1) {
+      std::copy_n(values_of(v), stride(), new_slots.begin() + std::size_t{k} * stride());
+    }
+  }
+  std::vector<Face> new_faces;
+  new_faces.reserve(old_faces.size());
+  for (const Face f : old_faces) {
+    const Face g = fresh.create_face(map_vertex(f->vertex(0)), map_vertex(f->vertex(1)),
+                                     map_vertex(f->vertex(2)));
+    g->info() = {f->info().loss, keys[new_faces.size()], f->info().stamp & ~placed_bit};
+    new_faces.push_back(g);
+  }
+  for (std::size_t k = 0; k < old_faces.size(); ++k) {
+    const Face f = old_faces[k];
+    new_faces[k]->set_neighbors(new_faces[f->neighbor(0)->info().key],
+                                new_faces[f->neighbor(1)->info().key],
+                                new_faces[f->neighbor(2)->info().key]);
+  }
+  new_infinite->set_face(new_faces[infinite->face()->info().key]);
+  for (const auto& [point, v] : order) {
+    map_vertex(v)->set_face(new_faces[v->face()->info().key]);
+  }
+
+  // Handles kept elsewhere move to the new storage.
+  for (Vertex& v : vertices_) {
+    if (v != Vertex()) v = map_vertex(v);
+  }
+  if (last_inserted_ != Vertex()) last_inserted_ = map_vertex(last_inserted_);
+  if (last_located_ != Vertex()) last_located_ = map_vertex(last_located_);
+  old.swap(fresh);  // `fresh` now holds the old storage and frees it
+  triangulation_.set_infinite_vertex(new_infinite);
+  slots_ = std::move(new_slots);
+  slot_count_ = static_cast<std::uint32_t>(order.size());
+  rebuild_queue();
 }
 
 void TriangleMesh2D::estimate_gradient(Vertex v) {
@@ -261,21 +339,20 @@ void TriangleMesh2D::estimate_gradient(Vertex v) {
   // 1/distance² (so every direction counts as a directional derivative).
   // python-adaptive uses scipy's Clough-Tocher global estimate; this local
   // fit needs only the neighbours, which keeps updates local.
-  const std::uint32_t id = v->info();
-  double* g = gradients_of(id);
+  double* g = gradients_of(v);
   std::fill(g, g + 2 * vdim_, 0.0);
-  if (!has_value_[id]) return;
+  if (!v->info().has_value) return;
   const auto& p = v->point();
-  const double* value = values_of(id);
+  const double* value = values_of(v);
   double axx = 0, axy = 0, ayy = 0;
   auto w = triangulation_.incident_vertices(v), end = w;
   do {
-    if (triangulation_.is_infinite(w) || !has_value_[w->info()]) continue;
+    if (triangulation_.is_infinite(w) || !w->info().has_value) continue;
     const auto& q = w->point();
     const double dx = q.x() - p.x(), dy = q.y() - p.y();
     const double weight = 1.0 / (dx * dx + dy * dy);
     axx += weight * dx * dx, axy += weight * dx * dy, ayy += weight * dy * dy;
-    const double* other = values_of(w->info());
+    const double* other = values_of(w);
     for (std::size_t c = 0; c < vdim_; ++c) {
       const double dv = weight * (other[c] - value[c]);
       g[2 * c] += dv * dx;
@@ -301,31 +378,29 @@ std::array<TriangleMesh2D::Vertex, 3> TriangleMesh2D::ordered(Face f) {
   // makes every computation on a triangle independent of that rotation, so
   // that equal triangles give bit-identical losses and points.
   std::array<Vertex, 3> v{f->vertex(0), f->vertex(1), f->vertex(2)};
-  std::sort(v.begin(), v.end(), [](Vertex a, Vertex b) { return a->info() < b->info(); });
+  std::sort(v.begin(), v.end(), [](Vertex a, Vertex b) { return a->info().id < b->info().id; });
   return v;
 }
 
 void TriangleMesh2D::compute_loss(Face f) {
   TriangleSample sample;
   sample.vdim = vdim_;
-  sample.value_scale = loss_scale_;
+  sample.value_scale = range_.loss_scale();
   bool flat = false;
   const auto v = ordered(f);
   for (int i = 0; i < 3; ++i) {
-    const std::uint32_t id = v[i]->info();
     const auto& p = v[i]->point();
     sample.points[i] = {p.x(), p.y()};
-    flat = flat || !has_value_[id];
+    flat = flat || !v[i]->info().has_value;
   }
   const std::span<const double> zeros(zeros_);
   for (int i = 0; i < 3; ++i) {
-    const std::size_t id = v[i]->info();
     if (flat) {
       sample.values[i] = zeros.first(vdim_);
       sample.gradients[i] = zeros;
     } else {
-      sample.values[i] = {values_of(static_cast<std::uint32_t>(id)), vdim_};
-      sample.gradients[i] = {values_of(static_cast<std::uint32_t>(id)) + vdim_, 2 * vdim_};
+      sample.values[i] = {values_of(v[i]), vdim_};
+      sample.gradients[i] = {values_of(v[i]) + vdim_, 2 * vdim_};
     }
   }
   std::size_t neighbors = 0;
@@ -335,12 +410,12 @@ void TriangleMesh2D::compute_loss(Face f) {
       const int i = f->index(v[k]);  // the edge across from v[k]
       const Face g = f->neighbor(i);
       if (triangulation_.is_infinite(g)) continue;
-      const std::uint32_t id = triangulation_.mirror_vertex(f, i)->info();
-      if (!has_value_[id] && !flat) continue;
-      const auto& q = triangulation_.mirror_vertex(f, i)->point();
+      const Vertex across = triangulation_.mirror_vertex(f, i);
+      if (!across->info().has_value && !flat) continue;
+      const auto& q = across->point();
       neighbor_points_[neighbors] = {q.x(), q.y()};
       for (std::size_t c = 0; c < vdim_; ++c) {
-        neighbor_values_[neighbors * vdim_ + c] = flat ? 0.0 : values_of(id)[c];
+        neighbor_values_[neighbors * vdim_ + c] = flat ? 0.0 : values_of(across)[c];
       }
       ++neighbors;
     }
@@ -349,12 +424,11 @@ void TriangleMesh2D::compute_loss(Face f) {
   }
   double loss = loss_->function(sample);
   if (std::isnan(loss)) loss = 0;
-  const std::array<std::uint64_t, 3> ids{v[0]->info(), v[1]->info(), v[2]->info()};
+  const std::array<std::uint64_t, 3> ids{v[0]->info().id, v[1]->info().id, v[2]->info().id};
   f->info().loss = loss;
-  f->info().key = tie_break_key(ids);
+  f->info().key = simplex_key(ids);
   f->info().stamp = ++stamp_;
-  queue_.push_back({loss, f->info().key, stamp_, f});
-  std::push_heap(queue_.begin(), queue_.end(), Lower{});
+  queue_.push({loss, f->info().key, stamp_, f});
   // Superseded entries pile up; drop them when they outnumber the live ones.
   // (The data structure's face count is O(1); the triangulation's walks the hull.)
   if (queue_.size() > 2 * triangulation_.tds().number_of_faces() + 64) rebuild_queue();
@@ -362,29 +436,64 @@ void TriangleMesh2D::compute_loss(Face f) {
 
 std::optional<TriangleMesh2D::Candidate> TriangleMesh2D::pop_best() {
   flush();
-  while (!queue_.empty()) {
-    std::pop_heap(queue_.begin(), queue_.end(), Lower{});
-    const Entry e = queue_.back();
-    queue_.pop_back();
-    if (e.face->info().stamp == e.stamp) return Candidate{e.face, e.loss, e.stamp};
-  }
-  return std::nullopt;
+  const auto e = queue_.pop_live();
+  if (!e) return std::nullopt;
+  return Candidate{e->simplex, e->loss, e->stamp};
 }
 
 void TriangleMesh2D::push_back(const Candidate& c) {
   if (c.face->info().stamp != c.stamp) return;
-  queue_.push_back({c.loss, c.face->info().key, c.stamp, c.face});
-  std::push_heap(queue_.begin(), queue_.end(), Lower{});
+  queue_.push({c.loss, c.face->info().key, c.stamp, c.face});
 }
 
 std::optional<double> TriangleMesh2D::max_loss() {
   flush();
-  while (!queue_.empty() && queue_.front().face->info().stamp != queue_.front().stamp) {
-    std::pop_heap(queue_.begin(), queue_.end(), Lower{});
-    queue_.pop_back();
+  return queue_.max_live_loss();
+}
+
+namespace {
+/// Both cache lines an element of up to 64 bytes may straddle.
+template <class T>
+void prefetch_object(const T& object) {
+  static_assert(sizeof(T) <= 128);
+  const char* p = reinterpret_cast<const char*>(&object);
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + sizeof(T) - 1);
+}
+}  // namespace
+
+void TriangleMesh2D::prefetch_around(Face f) const {
+  if (triangulation_.dimension() < 2) return;
+  // Breadth first over the triangles' adjacency, so that the loads of one
+  // ring are in flight together; each ring's triangles are read (waiting
+  // for the ring's loads once) only to find the next ring.
+  // Four rings cover the triangles around the corners of f and their
+  // neighbours, which is what the insertion and the update after it read
+  // (one ring more costs more than it saves, one ring less saves less).
+  static constexpr std::size_t depth = 4;  // at most 1 + 3 + 6 + 12 + 24 triangles
+  std::array<Face, 64> faces;
+  std::array<Face, 64> parents;
+  std::size_t begin = 0, end = 1;
+  faces[0] = f;
+  parents[0] = Face();
+  for (std::size_t level = 0; level < depth; ++level) {
+    const std::size_t next_end_limit = faces.size();
+    std::size_t next_end = end;
+    for (std::size_t k = begin; k < end; ++k) {
+      const Face g = faces[k];
+      for (int i = 0; i < 3; ++i) {
+        prefetch_object(*g->vertex(i));
+        const Face h = g->neighbor(i);
+        if (h == parents[k] || next_end == next_end_limit) continue;
+        prefetch_object(*h);
+        faces[next_end] = h;
+        parents[next_end] = g;
+        ++next_end;
+      }
+    }
+    begin = end;
+    end = next_end;
   }
-  if (queue_.empty()) return std::nullopt;
-  return queue_.front().loss;
 }
 
 std::array<Point2, 3> TriangleMesh2D::corners(Face f) const {
@@ -409,9 +518,9 @@ std::optional<std::vector<double>> TriangleMesh2D::interpolate(const Point2& p, 
   last_located_ = f->vertex(0);
   std::vector<double> out(vdim_, 0.0);
   if (type == Delaunay::VERTEX) {
-    const std::uint32_t id = f->vertex(index)->info();
-    if (!has_value_[id]) return std::nullopt;
-    std::copy_n(values_of(id), vdim_, out.begin());
+    const Vertex v = f->vertex(index);
+    if (!v->info().has_value) return std::nullopt;
+    std::copy_n(values_of(v), vdim_, out.begin());
     return out;
   }
   const auto c = corners(f);
@@ -426,10 +535,9 @@ std::optional<std::vector<double>> TriangleMesh2D::interpolate(const Point2& p, 
   weight[0] = 1 - weight[1] - weight[2];
   double total = 0;
   for (int i = 0; i < 3; ++i) {
-    const std::uint32_t id = v[i]->info();
-    if (!has_value_[id]) continue;
+    if (!v[i]->info().has_value) continue;
     total += weight[i];
-    for (std::size_t k = 0; k < vdim_; ++k) out[k] += weight[i] * values_of(id)[k];
+    for (std::size_t k = 0; k < vdim_; ++k) out[k] += weight[i] * values_of(v[i])[k];
   }
   // Vertices without a value drop out; the others' weights are renormalised.
   if (!(std::abs(total) > 1e-12)) return std::nullopt;
