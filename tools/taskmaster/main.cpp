@@ -141,10 +141,11 @@ int main_with(int argc, char** argv) {
   run->add_option("--bounds", flags.bounds, "lo,hi for one dimension; once per dimension")
       ->allow_extra_args(false)
       ->take_all();
-  run->add_option("--loss", flags.loss,
-                  "Loss (1d: distance, uniform, curvature, triangle, abs_min_log, resolution; "
-                  "2d: default, uniform, triangle, minimize_triangle_surface, resolution; "
-                  "nd: default, uniform, std, triangle, curvature)");
+  run->add_option(
+      "--loss", flags.loss,
+      "Loss (1d and average1d: distance, uniform, curvature, triangle, abs_min_log, resolution; "
+      "2d: default, uniform, triangle, minimize_triangle_surface, resolution; "
+      "nd: default, uniform, std, triangle, curvature)");
   run->add_option("--loss-param", flags.loss_params, "name=value for the loss (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--goal", flags.goals,
