@@ -671,6 +671,45 @@ TEST_F(Cli, MasterSlurmRunsEachPointAsABatchJob) {
   EXPECT_EQ(queued.find(jobs_dir), std::string::npos) << queued;
 }
 
+/// A slurm run whose tool is killed leaves its jobs running; resuming adopts
+/// them (and the outputs of those that ended meanwhile) instead of running
+/// every point again.
+TEST_F(Cli, ResumingAKilledSlurmRunAdoptsItsJobs) {
+  if (std::system("sinfo -h > /dev/null 2>&1") != 0) {
+    if (std::getenv("TASKMASTER_REQUIRE_SLURM") != nullptr) FAIL() << "no SLURM cluster answers";
+    GTEST_SKIP() << "no SLURM cluster: run scripts/slurm-cluster.sh start DIR, export SLURM_CONF";
+  }
+  const auto points = path("points.txt");
+  std::ofstream(points) << "1\n2\n3\n4\n";
+  const auto started = path("started.txt");  // one line per evaluation that began
+  const auto history = path("killed-slurm.jsonl");
+  const std::vector<std::string> program{
+      "/bin/sh", "-c", "echo \"$1\" >> \"$2\"; sleep \"$1\"; echo \"$1\"", "sh", "{x0}", started};
+  {
+    std::vector<std::string> args{"run",       "--master", "slurm",    "-j",   "4",
+                                  "--learner", "sequence", "--points", points, "--quiet",
+                                  "--history", history,    "--"};
+    args.insert(args.end(), program.begin(), program.end());
+    Tool t(dir_, args);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (count_lines(started, "") < 4 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(count_lines(started, ""), 4U) << "every job began";
+    t.signal(SIGKILL);
+    EXPECT_EQ(t.wait(), 128 + SIGKILL);
+  }
+  EXPECT_EQ(count_lines(history, "\"e\":\"tell\""), 0U) << "killed before any job ended";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the first job ends meanwhile
+
+  const Outcome resumed = run({"resume", history, "--quiet"});
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(count_lines(started, ""), 4U) << "no point ran twice";
+  const auto rows = exported(history);
+  ASSERT_EQ(rows.size(), 4U);
+  for (const auto& r : rows) EXPECT_EQ(r[0], r[1]);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+
 TEST_F(Cli, IntegratorRunsUntilItsToleranceHolds) {
   const auto history = path("integral.jsonl");
   const Outcome o =

@@ -36,13 +36,14 @@ decltype(auto) with_local_programs(const RunConfig& c, std::size_t workers, F&& 
 
 /// Builds the master `c` asks for, with JSON outputs, and calls `f(master)`.
 /// With `--master mpi` this is rank 0's side; the other ranks run
-/// `serve_mpi_rank`.
+/// `serve_mpi_rank`. When `resuming`, a SLURM master adopts the jobs the
+/// interrupted run left in the queue rather than submitting them again.
 ///
 /// @code
 /// taskmaster::cli::with_master<double>(config, [&](auto& master) { /* evaluate */ });
 /// @endcode
 template <class X, class F>
-decltype(auto) with_master(const RunConfig& c, F&& f) {
+decltype(auto) with_master(const RunConfig& c, F&& f, bool resuming = false) {
   if (c.master == "slurm") {
     SlurmOptions options{.max_jobs = c.workers,
                          .partition = c.slurm.partition,
@@ -52,6 +53,7 @@ decltype(auto) with_master(const RunConfig& c, F&& f) {
                          .sbatch_lines = c.slurm.sbatch_lines};
     options.work_directory = c.slurm.work_directory;
     options.give_up = [] { return InterruptGuard::abandoned(); };
+    options.adopt_jobs = resuming;
     SlurmMaster<X, nlohmann::json> master(c.command, std::move(options));
     return f(master);
   }

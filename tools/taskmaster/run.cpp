@@ -95,42 +95,46 @@ RunOutcome execute_run(const RunRequest& request) {
     using L = std::remove_reference_t<decltype(learner)>;
     using X = input_of<L>;
     using Y = std::vector<double>;
-    return with_master<X>(c, [&](auto& programs) {
-      AbandonableMaster abandonable(programs);
-      // Learners of one number take outputs of one component, from the start.
-      VectorOutputMaster master(abandonable, is_scalar_output<L> ? 1 : components);
-      std::string first_failure;
-      RunOptions<X, Y> options;
-      options.seed = c.seed;
-      options.retry = {.retries = c.retries, .on_failure = OnFailure::record_and_continue};
-      options.keep_history = false;
-      options.metadata = c.to_json();
-      options.hook = [&](const HistoryEvent<X, Y>& e, const Progress& p) {
-        if (e.kind == EventKind::fail && !e.retry && first_failure.empty()) first_failure = e.text;
-        reporter.update(p);
-      };
-      RunSummary<X, Y> summary;
-      if (request.resume) {
-        summary = resume(request.history, master, learner, stop, options);
-      } else {
-        options.history_file = request.history;
-        summary = evaluate(master, learner, stop, options);
-      }
-      reporter.finish(summary.progress);
-      RunOutcome o;
-      o.told = summary.progress.told;
-      o.failed = summary.progress.failed;
-      o.loss = learner.loss();
-      o.seconds = summary.progress.seconds();
-      o.reason = summary.reason;
-      if (InterruptGuard::interrupted()) {
-        o.status = 130;
-      } else if (o.told == 0 && o.failed > 0) {
-        o.status = 1;
-        o.reason = fmt::format("every point failed; the first: {}", first_failure);
-      }
-      return o;
-    });
+    return with_master<X>(
+        c,
+        [&](auto& programs) {
+          AbandonableMaster abandonable(programs);
+          // Learners of one number take outputs of one component, from the start.
+          VectorOutputMaster master(abandonable, is_scalar_output<L> ? 1 : components);
+          std::string first_failure;
+          RunOptions<X, Y> options;
+          options.seed = c.seed;
+          options.retry = {.retries = c.retries, .on_failure = OnFailure::record_and_continue};
+          options.keep_history = false;
+          options.metadata = c.to_json();
+          options.hook = [&](const HistoryEvent<X, Y>& e, const Progress& p) {
+            if (e.kind == EventKind::fail && !e.retry && first_failure.empty())
+              first_failure = e.text;
+            reporter.update(p);
+          };
+          RunSummary<X, Y> summary;
+          if (request.resume) {
+            summary = resume(request.history, master, learner, stop, options);
+          } else {
+            options.history_file = request.history;
+            summary = evaluate(master, learner, stop, options);
+          }
+          reporter.finish(summary.progress);
+          RunOutcome o;
+          o.told = summary.progress.told;
+          o.failed = summary.progress.failed;
+          o.loss = learner.loss();
+          o.seconds = summary.progress.seconds();
+          o.reason = summary.reason;
+          if (InterruptGuard::interrupted()) {
+            o.status = 130;
+          } else if (o.told == 0 && o.failed > 0) {
+            o.status = 1;
+            o.reason = fmt::format("every point failed; the first: {}", first_failure);
+          }
+          return o;
+        },
+        request.resume);
   });
 
   if (!request.quiet || outcome.status != 0) {

@@ -50,6 +50,12 @@ struct SlurmOptions {
   bool arrays = true;
   /// Seconds between two looks at the queue.
   double poll_interval = 0.2;
+  /// Take over the jobs that an earlier master with this work_directory left
+  /// behind (its run was killed, and is now resumed): a task submitted with
+  /// the id and input of such a job follows that job, or takes its output if
+  /// it has finished, instead of going out again. Off: the record of jobs in
+  /// work_directory starts afresh.
+  bool adopt_jobs = false;
   /// Asked between two looks at the queue while `next()` waits; when it
   /// says true, every outstanding job is cancelled and `next()` returns
   /// nothing more (a user who gives up waiting, e.g. a second Ctrl-C).
@@ -76,7 +82,10 @@ CommandOutcome run_to_end(const std::vector<std::string>& argv);
 /// FAILED, CANCELLED, TIMEOUT, NODE_FAIL and OUT_OF_MEMORY jobs become
 /// failures with their reason, and the loop's retry policy decides what
 /// follows. Tasks handed over together go out as one job array. `cancel()`,
-/// and destroying the master, `scancel` every outstanding job.
+/// and destroying the master, `scancel` every outstanding job. Every job is
+/// recorded in `work_directory/jobs.jsonl` (task id, input, job id), so that
+/// a master resuming a killed run can adopt the jobs still queued or done
+/// (`SlurmOptions::adopt_jobs`).
 ///
 /// @code
 /// taskmaster::SlurmMaster<double, double> master(
@@ -96,6 +105,13 @@ class SlurmMaster {
       throw std::invalid_argument("SlurmMaster: max_jobs must be at least 1");
     std::filesystem::create_directories(options_.work_directory);
     options_.work_directory = std::filesystem::absolute(options_.work_directory);
+    const auto ledger = options_.work_directory / "jobs.jsonl";
+    if (options_.adopt_jobs) {
+      read_ledger(ledger);
+    } else {
+      std::ofstream(ledger, std::ios::trunc);
+    }
+    ledger_.open(ledger, std::ios::app);
   }
   SlurmMaster(const SlurmMaster&) = delete;
   SlurmMaster& operator=(const SlurmMaster&) = delete;
@@ -103,7 +119,10 @@ class SlurmMaster {
 
   [[nodiscard]] std::size_t capacity() const noexcept { return options_.max_jobs; }
 
-  void submit(Task<X> task) { waiting_.push_back(std::move(task)); }
+  void submit(Task<X> task) {
+    if (!adoptable_.empty() && adopt(task)) return;
+    waiting_.push_back(std::move(task));
+  }
 
   std::optional<Result<X, Y>> next() {
     submit_waiting();
@@ -153,6 +172,50 @@ class SlurmMaster {
   // A job squeue stops listing (purged, or the controller restarted) fails
   // after this many looks rather than being waited for forever.
   static constexpr unsigned unseen_limit = 50;
+
+  /// The jobs an earlier master recorded, by task id (the last one counts).
+  void read_ledger(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object() || !j.contains("id") || !j.contains("x") || !j.contains("job")) continue;
+      adoptable_[j["id"].get<TaskId>()] = {j["x"].dump(), j["job"].get<std::string>()};
+    }
+  }
+
+  /// Follows the recorded job of `task`, or takes its finished output.
+  /// False when there is nothing to adopt and the task must go out.
+  bool adopt(Task<X>& task) {
+    const auto it = adoptable_.find(task.id);
+    if (it == adoptable_.end()) return false;
+    const auto [x, slurm_id] = it->second;
+    adoptable_.erase(it);
+    if (nlohmann::json::parse(encode(task.x)).dump() != x) return false;  // another point
+    const auto listed = detail::run_to_end({"squeue", "-h", "-r", "-t", "all", "-o", "%i", "-j",
+                                            slurm_id.substr(0, slurm_id.find('_'))});
+    std::istringstream ids(listed.out);
+    for (std::string id; ids >> id;) {
+      if (id == slurm_id) {
+        record(task.id, task.x, slurm_id);
+        jobs_.emplace(slurm_id, Job{std::move(task), slurm_id});
+        return true;
+      }
+    }
+    // Gone from the queue: its output counts if it is whole.
+    std::ifstream out(file(task.id, "out"));
+    std::ostringstream text;
+    text << out.rdbuf();
+    auto parsed = parse_command_output<Y>(text.str());
+    if (!parsed.y) return false;
+    record(task.id, task.x, slurm_id);
+    done_.push_back(Result<X, Y>::success(task.id, std::move(task.x), std::move(*parsed.y)));
+    return true;
+  }
+
+  void record(TaskId id, const X& x, const std::string& slurm_id) {
+    ledger_ << fmt::format("{{\"id\":{},\"x\":{},\"job\":\"{}\"}}\n", id, encode(x), slurm_id)
+            << std::flush;
+  }
 
   std::filesystem::path file(TaskId id, const char* suffix) const {
     return options_.work_directory / fmt::format("task-{}.{}", id, suffix);
@@ -215,6 +278,7 @@ class SlurmMaster {
     const std::string job_id = outcome.out.substr(0, outcome.out.find_first_of(";\n"));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const std::string slurm_id = array ? fmt::format("{}_{}", job_id, i) : job_id;
+      record(batch[i].id, batch[i].x, slurm_id);
       jobs_.emplace(slurm_id, Job{std::move(batch[i]), slurm_id});
     }
   }
@@ -294,6 +358,8 @@ class SlurmMaster {
   std::deque<Task<X>> waiting_;
   std::map<std::string, Job> jobs_;  // by SLURM id
   std::deque<Result<X, Y>> done_;
+  std::ofstream ledger_;
+  std::map<TaskId, std::pair<std::string, std::string>> adoptable_;  // id -> (x, job)
 };
 
 }  // namespace taskmaster
