@@ -8,10 +8,10 @@
 
 #include <chrono>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "report.hpp"
 #include "taskmaster/learners/balancing_learner.hpp"
 #include "taskmaster/learners/learner_1d.hpp"
 
@@ -40,45 +40,26 @@ double points_per_second(std::size_t learners, std::size_t points) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quick") {
-      quick = true;
-    } else if (arg == "--json") {
-      json = true;
-    } else {
-      fmt::print(stderr, "usage: {} [--quick] [--json]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::Report report(argc, argv, {.program = "balancing_learner"});
+  const bool quick = report.quick();
   const std::size_t points = quick ? 20000 : 200000;
   const std::vector<std::size_t> counts =
       quick ? std::vector<std::size_t>{1, 10, 100} : std::vector<std::size_t>{1, 10, 100, 1000};
-  if (!json)
-    fmt::print("BalancingLearner of n Learner1D, {} points, time inside ask + tell (best of 3)\n",
-               points);
+  report.heading("BalancingLearner of n Learner1D, {} points, time inside ask + tell (best of 3)",
+                 points);
   double base = 0.0;
   for (std::size_t n : counts) {
     double best = 0.0;
     for (int r = 0; r < 3; ++r) best = std::max(best, points_per_second(n, points));
     if (n == counts.front()) base = best;
     const double cost_ratio = base / best;
-    if (json) {
-      fmt::print("{}\n", nlohmann::json{{"name", fmt::format("balancing_{}_learners", n)},
-                                        {"value", best},
-                                        {"unit", "points/s"},
-                                        {"learners", n},
-                                        {"points", points},
-                                        {"cost_vs_one_learner", cost_ratio}}
-                             .dump());
-    } else {
-      fmt::print(
-          "{:>5} learners {:>12.0f} points/s   cost per point {:.2f}x that of 1 learner (log2 n = "
-          "{:.1f})\n",
-          n, best, cost_ratio, std::log2(static_cast<double>(n)));
-    }
+    report.add(
+        {.name = fmt::format("balancing_{}_learners", n),
+         .value = best,
+         .unit = "points/s",
+         .parameters = {{"learners", n}, {"points", points}, {"cost_vs_one_learner", cost_ratio}},
+         .note = fmt::format("cost per point {:.2f}x that of 1 learner (log2 n = {:.1f})",
+                             cost_ratio, std::log2(static_cast<double>(n)))});
   }
   return 0;
 }

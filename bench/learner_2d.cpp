@@ -15,20 +15,19 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "report.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 namespace {
 
 namespace tk = taskmaster;
 using Point = std::array<double, 2>;
+using bench::Figure;
 
 constexpr tk::Bounds2D square{{{-1, 1}, {-1, 1}}};
 
@@ -36,21 +35,6 @@ double ring(const Point& p) {
   const double r = p[0] * p[0] + p[1] * p[1] - 0.75 * 0.75;
   return p[0] + std::exp(-r * r / std::pow(0.2, 4));
 }
-
-struct Figure {
-  std::string name;
-  std::string description;
-  double value = 0;
-  std::string unit;
-  std::optional<double> target;  // value must be >= target (or <= for "_max" figures)
-  bool lower_is_better = false;
-  nlohmann::json parameters = nlohmann::json::object();
-
-  [[nodiscard]] bool passed() const {
-    if (!target) return true;
-    return lower_is_better ? value <= *target : value >= *target;
-  }
-};
 
 /// Peak resident memory of this process so far (VmHWM), in bytes.
 double peak_memory_bytes() {
@@ -123,13 +107,11 @@ void sequential_2d(std::vector<Figure>& out, bool quick) {
   for (std::size_t i = 0; i < checkpoints.size(); ++i) {
     const auto n = checkpoints[i];
     const double rate = static_cast<double>(n - previous) / (seconds[i] - previous_seconds);
-    Figure f{fmt::format("learner2d_sequential_rate_{}", n),
-             fmt::format("Learner2D ask(1)/tell, points {}..{}", previous, n),
-             rate,
-             "points/s",
-             std::nullopt,
-             false,
-             {{"from", previous}, {"to", n}, {"loss", "default"}}};
+    Figure f{.name = fmt::format("learner2d_sequential_rate_{}", n),
+             .value = rate,
+             .unit = "points/s",
+             .parameters = {{"from", previous}, {"to", n}, {"loss", "default"}},
+             .note = fmt::format("Learner2D ask(1)/tell, points {}..{}", previous, n)};
     if (n == 10'000 && !quick) f.target = 100'000;
     out.push_back(f);
     previous = n;
@@ -139,21 +121,19 @@ void sequential_2d(std::vector<Figure>& out, bool quick) {
   if (checkpoints.size() == 3) {
     const double per_point_1e4 = seconds[0] / 1e4;
     const double per_point_last = (seconds[2] - seconds[1]) / 9e5;
-    out.push_back({"learner2d_cost_growth_1e4_to_1e6",
-                   "per-point cost in 1e5..1e6 over per-point cost in 0..1e4",
-                   per_point_last / per_point_1e4,
-                   "ratio",
-                   std::log(1e6) / std::log(1e4) * 1.5,  // log N growth plus cache effects
-                   true,
-                   {}});
+    out.push_back(
+        {.name = "learner2d_cost_growth_1e4_to_1e6",
+         .value = per_point_last / per_point_1e4,
+         .unit = "ratio",
+         .target = std::log(1e6) / std::log(1e4) * 1.5,  // log N growth plus cache effects
+         .lower_is_better = true,
+         .note = "per-point cost in 1e5..1e6 over per-point cost in 0..1e4"});
   }
-  out.push_back({"learner2d_peak_memory_per_point",
-                 "peak resident memory (VmHWM) growth over the run, per point",
-                 (memory_after - memory_before) / static_cast<double>(checkpoints.back()),
-                 "bytes/point",
-                 std::nullopt,
-                 false,
-                 {{"points", checkpoints.back()}}});
+  out.push_back({.name = "learner2d_peak_memory_per_point",
+                 .value = (memory_after - memory_before) / static_cast<double>(checkpoints.back()),
+                 .unit = "bytes/point",
+                 .parameters = {{"points", checkpoints.back()}},
+                 .note = "peak resident memory (VmHWM) growth over the run, per point"});
 }
 
 void batched_2d(std::vector<Figure>& out, bool quick) {
@@ -172,13 +152,11 @@ void batched_2d(std::vector<Figure>& out, bool quick) {
     inside += thread_seconds() - t1;
     told += xs.size();
   }
-  out.push_back({"learner2d_batch100_rate",
-                 "Learner2D ask(100) then 100 tells, up to N points",
-                 static_cast<double>(told) / inside,
-                 "points/s",
-                 std::nullopt,
-                 false,
-                 {{"points", told}, {"batch", batch}}});
+  out.push_back({.name = "learner2d_batch100_rate",
+                 .value = static_cast<double>(told) / inside,
+                 .unit = "points/s",
+                 .parameters = {{"points", told}, {"batch", batch}},
+                 .note = "Learner2D ask(100) then 100 tells, up to N points"});
 }
 
 void quality_2d(std::vector<Figure>& out) {
@@ -198,34 +176,26 @@ void quality_2d(std::vector<Figure>& out) {
   }
   grid.tell_many(xs, ys);
   const double uniform = mean_error(grid);
-  out.push_back({"learner2d_ring_error_1000",
-                 "mean |error| of linear interpolation, 401x401 grid",
-                 at_1000,
-                 "",
-                 1.1 * 1.07e-2,
-                 true,
-                 {{"points", 1000}, {"python_adaptive", 1.07e-2}}});
-  out.push_back({"learner2d_ring_error_5000",
-                 "mean |error| of linear interpolation, 401x401 grid",
-                 at_5000,
-                 "",
-                 1.1 * 1.38e-3,
-                 true,
-                 {{"points", 5000}, {"python_adaptive", 1.38e-3}}});
-  out.push_back({"uniform_grid_ring_error_5041",
-                 "the same for a 71x71 uniform grid",
-                 uniform,
-                 "",
-                 std::nullopt,
-                 false,
-                 {{"points", 5041}}});
-  out.push_back({"learner2d_advantage_over_grid_5000",
-                 "uniform grid error / Learner2D error",
-                 uniform / at_5000,
-                 "ratio",
-                 5.0,
-                 false,
-                 {}});
+  // Target: within 10% of python-adaptive's error for the same number of points.
+  const auto learner_error = [](std::size_t points, double error, double python_adaptive) {
+    return Figure{.name = fmt::format("learner2d_ring_error_{}", points),
+                  .value = error,
+                  .parameters = {{"points", points}, {"python_adaptive", python_adaptive}},
+                  .target = 1.1 * python_adaptive,
+                  .lower_is_better = true,
+                  .note = "mean |error| of linear interpolation, 401x401 grid"};
+  };
+  out.push_back(learner_error(1000, at_1000, 1.07e-2));
+  out.push_back(learner_error(5000, at_5000, 1.38e-3));
+  out.push_back({.name = "uniform_grid_ring_error_5041",
+                 .value = uniform,
+                 .parameters = {{"points", 5041}},
+                 .note = "the same for a 71x71 uniform grid"});
+  out.push_back({.name = "learner2d_advantage_over_grid_5000",
+                 .value = uniform / at_5000,
+                 .unit = "ratio",
+                 .target = 5.0,
+                 .note = "uniform grid error / Learner2D error"});
 }
 
 /// The ring's 3D analogue: a sharp spherical shell on a slope.
@@ -238,13 +208,11 @@ void sequential_nd(std::vector<Figure>& out, bool quick) {
   const std::size_t n = quick ? 2'000 : 10'000;
   tk::LearnerND<double> learner(std::vector<std::array<double, 2>>(3, {-1.0, 1.0}));
   const auto seconds = run_sequential(learner, shell, {n});
-  Figure f{fmt::format("learnernd_3d_sequential_rate_{}", n),
-           "LearnerND in 3D, ask(1)/tell, default loss",
-           static_cast<double>(n) / seconds[0],
-           "points/s",
-           std::nullopt,
-           false,
-           {{"points", n}, {"dim", 3}}};
+  Figure f{.name = fmt::format("learnernd_3d_sequential_rate_{}", n),
+           .value = static_cast<double>(n) / seconds[0],
+           .unit = "points/s",
+           .parameters = {{"points", n}, {"dim", 3}},
+           .note = "LearnerND in 3D, ask(1)/tell, default loss"};
   if (!quick) f.target = 20'000;
   out.push_back(f);
 }
@@ -252,42 +220,14 @@ void sequential_nd(std::vector<Figure>& out, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      quick = true;
-    } else if (arg == "--json") {
-      json = true;
-    } else {
-      fmt::print(stderr, "usage: learner_2d [--quick] [--json]\n");
-      return 2;
-    }
-  }
+  bench::Report report(argc, argv,
+                       {.program = "learner_2d", .layout = bench::ParameterLayout::grouped});
+  const bool quick = report.quick();
   std::vector<Figure> figures;
   quality_2d(figures);
   batched_2d(figures, quick);
   sequential_nd(figures, quick);
   sequential_2d(figures, quick);  // last: its peak memory must not include the others
-
-  bool all_passed = true;
-  for (const auto& f : figures) {
-    all_passed = all_passed && f.passed();
-    if (json) {
-      nlohmann::json j{{"name", f.name},
-                       {"value", f.value},
-                       {"unit", f.unit},
-                       {"parameters", f.parameters},
-                       {"passed", f.passed()},
-                       {"quick", quick},
-                       {"target", f.target ? nlohmann::json(*f.target) : nlohmann::json()}};
-      fmt::print("{}\n", j.dump());
-    } else {
-      fmt::print("{:<40} {:>14.5g} {:<11} {}{}\n", f.name, f.value, f.unit, f.description,
-                 f.target ? fmt::format(" (target {} {:.4g}: {})", f.lower_is_better ? "<=" : ">=",
-                                        *f.target, f.passed() ? "ok" : "MISSED")
-                          : "");
-    }
-  }
-  return quick || all_passed ? 0 : 1;
+  for (const auto& f : figures) report.add(f);
+  return report.exit_status();
 }

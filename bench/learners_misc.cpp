@@ -20,12 +20,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "report.hpp"
 #include "taskmaster/learners/average_learner.hpp"
 #include "taskmaster/learners/integrator_learner.hpp"
 
@@ -36,7 +35,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int repetitions = 5;
 
-struct Figure {
+/// One learner's measurement, before it becomes a bench::Figure.
+struct Measurement {
   std::string name;
   std::string description;
   double value = 0;  // median, per second of CPU time
@@ -48,8 +48,6 @@ struct Figure {
   double python_adaptive = 0;  // the same work in python-adaptive v1.5.2, points/s
   double target = 0;
   std::optional<std::int64_t> points_to_done{};
-
-  [[nodiscard]] bool passed() const { return value >= target; }
 };
 
 /// Both clocks at once: the learners are single-threaded, so the process's
@@ -72,7 +70,7 @@ Rates rates(std::int64_t points, const Stopwatch& start) {
 }
 
 template <class F>
-void measure(Figure& figure, F&& once) {
+void measure(Measurement& figure, F&& once) {
   std::vector<double> cpu;
   std::vector<double> wall;
   for (int i = 0; i < repetitions; ++i) {
@@ -91,12 +89,12 @@ void measure(Figure& figure, F&& once) {
 /// A cheap deterministic "noisy" sample: the seed hashed to [0, 1).
 double noisy(std::uint64_t seed) { return tk::unit_interval(tk::entropy_for(7, seed)); }
 
-Figure average_learner(std::int64_t n) {
-  Figure f{.name = "average_learner",
-           .description = "AverageLearner ask(1) + tell, atol 1e-6",
-           .points = n,
-           .python_adaptive = 357'000,
-           .target = 10'000'000};
+Measurement average_learner(std::int64_t n) {
+  Measurement f{.name = "average_learner",
+                .description = "AverageLearner ask(1) + tell, atol 1e-6",
+                .points = n,
+                .python_adaptive = 357'000,
+                .target = 10'000'000};
   double sink = 0;
   measure(f, [&] {
     tk::AverageLearner learner(1e-6);
@@ -116,14 +114,14 @@ Figure average_learner(std::int64_t n) {
 
 double floor_exp(double x) { return std::floor(std::exp(x)); }
 
-Figure integrator_learner(std::int64_t n) {
-  Figure f{.name = "integrator_learner",
-           .description =
-               "IntegratorLearner ask(1) + tell on floor(exp x), [0, 3], tol 1e-8, "
-               "runs repeated until the points are used",
-           .points = n,
-           .python_adaptive = 25'840,
-           .target = 2'000'000};
+Measurement integrator_learner(std::int64_t n) {
+  Measurement f{.name = "integrator_learner",
+                .description =
+                    "IntegratorLearner ask(1) + tell on floor(exp x), [0, 3], tol 1e-8, "
+                    "runs repeated until the points are used",
+                .points = n,
+                .python_adaptive = 25'840,
+                .target = 2'000'000};
   measure(f, [&] {
     std::int64_t told = 0;
     const Stopwatch start;
@@ -142,60 +140,42 @@ Figure integrator_learner(std::int64_t n) {
   return f;
 }
 
-void print(const Figure& f, bool json, bool quick) {
-  if (json) {
-    nlohmann::json j{{"name", f.name},
-                     {"value", f.value},
-                     {"min", f.min},
-                     {"max", f.max},
-                     {"unit", f.unit},
+/// The printed form of `m`: its extremes, clocks and python-adaptive figure as parameters.
+bench::Figure figure(const Measurement& m) {
+  bench::Figure f{
+      .name = m.name,
+      .value = m.value,
+      .unit = m.unit,
+      .parameters = {{"min", m.min},
+                     {"max", m.max},
                      {"clock", "cpu"},
-                     {"wall_clock_value", f.wall},
-                     {"points", f.points},
+                     {"wall_clock_value", m.wall},
+                     {"points", m.points},
                      {"repetitions", repetitions},
-                     {"python_adaptive", f.python_adaptive},
-                     {"ratio_to_python_adaptive", f.value / f.python_adaptive},
-                     {"target", f.target},
-                     {"passed", f.passed()},
-                     {"quick", quick}};
-    if (f.points_to_done) j["points_to_done"] = *f.points_to_done;
-    fmt::print("{}\n", j.dump());
-    return;
+                     {"python_adaptive", m.python_adaptive},
+                     {"ratio_to_python_adaptive", m.value / m.python_adaptive}},
+      .target = m.target,
+      .note = fmt::format("(min {}, max {})  {:.1f}x python-adaptive ({}); {}; {} points per "
+                          "wall-clock second",
+                          bench::readable_number(m.min), bench::readable_number(m.max),
+                          m.value / m.python_adaptive, bench::readable_number(m.python_adaptive),
+                          m.description, bench::readable_number(m.wall))};
+  if (m.points_to_done) {
+    f.parameters["points_to_done"] = *m.points_to_done;
+    f.note += fmt::format("; done after {} points", *m.points_to_done);
   }
-  fmt::print(
-      "{:<20} {:>12.0f} {} (min {:.0f}, max {:.0f})  {:6.1f}x python-adaptive ({:.0f})  "
-      "target {:.0f}: {}\n",
-      f.name, f.value, f.unit, f.min, f.max, f.value / f.python_adaptive, f.python_adaptive,
-      f.target, f.passed() ? "met" : "MISSED");
-  fmt::print("  {}; {:.0f} points per wall-clock second\n", f.description, f.wall);
-  if (f.points_to_done) fmt::print("  done after {} points\n", *f.points_to_done);
+  return f;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool json = false;
-  bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--json") {
-      json = true;
-    } else if (arg == "--quick") {
-      quick = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--json]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::Report report(argc, argv, {.program = "learners_misc"});
+  const bool quick = report.quick();
   try {
-    const std::vector<Figure> figures{average_learner(quick ? 100'000 : 20'000'000),
-                                      integrator_learner(quick ? 20'000 : 1'000'000)};
-    bool all_passed = true;
-    for (const auto& f : figures) {
-      print(f, json, quick);
-      all_passed = all_passed && f.passed();
-    }
-    return quick || all_passed ? 0 : 1;
+    report.add(figure(average_learner(quick ? 100'000 : 20'000'000)));
+    report.add(figure(integrator_learner(quick ? 20'000 : 1'000'000)));
+    return report.exit_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "learners_misc: %s\n", e.what());
     return 2;

@@ -29,12 +29,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "report.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 namespace {
 
 namespace tk = taskmaster;
 using Clock = std::chrono::steady_clock;
+using bench::Figure;
 
 constexpr int repetitions = 5;
 
@@ -49,36 +51,29 @@ struct Sizes {
 
 constexpr Sizes quick_sizes{20'000, 20'000, 10'000, 10'000, 200, 100};
 
-/// One reported number.
-struct Figure {
-  std::string name;
-  std::string description;
-  double value = 0.0;  // median
-  double min = 0.0;
-  double max = 0.0;
-  std::string unit;
-  std::int64_t tasks = 0;
-  int workers = 0;
-  std::optional<double> target{};  // lower bound; none: informational
-
-  [[nodiscard]] bool passed() const { return !target || value >= *target; }
-};
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// Runs `once` (which returns one sample) `repetitions` times and fills the
-/// figure's median, min and max.
+/// Runs `once` (which returns one sample) `repetitions` times; the figure's
+/// value is the median, and its parameters get the extremes and the sizes.
 template <class F>
-void measure(Figure& figure, F&& once) {
+Figure measure(Figure figure, std::int64_t tasks, int workers, F&& once) {
   std::vector<double> samples;
   samples.reserve(repetitions);
   for (int i = 0; i < repetitions; ++i) samples.push_back(once());
   std::sort(samples.begin(), samples.end());
   figure.value = samples[samples.size() / 2];
-  figure.min = samples.front();
-  figure.max = samples.back();
+  figure.parameters = {{"tasks", tasks},
+                       {"workers", workers},
+                       {"repetitions", repetitions},
+                       {"min", samples.front()},
+                       {"max", samples.back()}};
+  figure.note =
+      fmt::format("[{}; {} tasks, {} worker{}, min {} max {}]", figure.note, tasks, workers,
+                  workers == 1 ? "" : "s", bench::readable_number(samples.front()),
+                  bench::readable_number(samples.back()));
+  return figure;
 }
 
 /// A learner over 0, 1, ..., n-1 that builds no vector.
@@ -116,45 +111,36 @@ double tasks_per_second(M& master, std::int64_t n, const tk::RunOptions<int, int
 int trivial(const int& x) { return x + 1; }
 
 Figure serial(std::int64_t n) {
-  Figure f{.name = "serial",
-           .description = "loop overhead, SerialMaster, no history",
-           .unit = "tasks/s",
-           .tasks = n,
-           .workers = 1,
-           .target = 1'000'000.0};
-  measure(f, [&] {
+  const Figure f{.name = "serial",
+                 .unit = "tasks/s",
+                 .target = 1'000'000.0,
+                 .note = "loop overhead, SerialMaster, no history"};
+  return measure(f, n, 1, [&] {
     tk::SerialMaster<int, int> master(trivial);
     return tasks_per_second(master, n, {.keep_history = false}, "serial");
   });
-  return f;
 }
 
 Figure serial_keep_history(std::int64_t n) {
-  Figure f{.name = "serial_keep_history",
-           .description = "SerialMaster, history kept in memory",
-           .unit = "tasks/s",
-           .tasks = n,
-           .workers = 1};
-  measure(f, [&] {
+  const Figure f{.name = "serial_keep_history",
+                 .unit = "tasks/s",
+                 .note = "SerialMaster, history kept in memory"};
+  return measure(f, n, 1, [&] {
     tk::SerialMaster<int, int> master(trivial);
     return tasks_per_second(master, n, {.keep_history = true}, "serial_keep_history");
   });
-  return f;
 }
 
 Figure threads(std::int64_t n) {
-  Figure f{.name = "threads",
-           .description = "loop overhead, ThreadMaster(2), no history",
-           .unit = "tasks/s",
-           .tasks = n,
-           .workers = 2,
-           .target = 300'000.0};
-  measure(f, [&] {
+  const Figure f{.name = "threads",
+                 .unit = "tasks/s",
+                 .target = 300'000.0,
+                 .note = "loop overhead, ThreadMaster(2), no history"};
+  return measure(f, n, 2, [&] {
     // Workers are started before and joined after the timed call.
     tk::ThreadMaster<int, int> master(trivial, 2);
     return tasks_per_second(master, n, {.keep_history = false}, "threads");
   });
-  return f;
 }
 
 /// A directory under /tmp, removed with everything in it at the end.
@@ -180,15 +166,13 @@ class TempDir {
 };
 
 Figure serial_history_file(std::int64_t n) {
-  Figure f{.name = "serial_history_file",
-           .description = "SerialMaster, history streamed to a file",
-           .unit = "tasks/s",
-           .tasks = n,
-           .workers = 1,
-           .target = 250'000.0};
+  const Figure f{.name = "serial_history_file",
+                 .unit = "tasks/s",
+                 .target = 250'000.0,
+                 .note = "SerialMaster, history streamed to a file"};
   TempDir dir;
   const auto file = dir.path() / "history.jsonl";
-  measure(f, [&] {
+  return measure(f, n, 1, [&] {
     tk::SerialMaster<int, int> master(trivial);
     const double rate = tasks_per_second(master, n, {.history_file = file, .keep_history = false},
                                          "serial_history_file");
@@ -196,36 +180,29 @@ Figure serial_history_file(std::int64_t n) {
     std::filesystem::remove(file);
     return rate;
   });
-  return f;
 }
 
 /// Mean duration of std::this_thread::sleep_for(1 ms), in ms: what a 1 ms
 /// task really takes on this machine.
 Figure sleep_baseline(std::int64_t n) {
-  Figure f{.name = "sleep_1ms_mean",
-           .description = "baseline: mean duration of one 1 ms sleep",
-           .unit = "ms",
-           .tasks = n,
-           .workers = 1};
-  measure(f, [&] {
+  const Figure f{
+      .name = "sleep_1ms_mean", .unit = "ms", .note = "baseline: mean duration of one 1 ms sleep"};
+  return measure(f, n, 1, [&] {
     const auto start = Clock::now();
     for (std::int64_t i = 0; i < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return seconds_since(start) * 1e3 / static_cast<double>(n);
   });
-  return f;
 }
 
 /// Time spent inside the callable, summed over the workers, divided by
 /// workers x wall time of the evaluate call.
 Figure utilization(std::int64_t n) {
   constexpr int workers = 2;
-  Figure f{.name = "utilization",
-           .description = "busy fraction, ThreadMaster(2), 1 ms tasks",
-           .unit = "fraction",
-           .tasks = n,
-           .workers = workers,
-           .target = 0.99};
-  measure(f, [&] {
+  const Figure f{.name = "utilization",
+                 .unit = "fraction",
+                 .target = 0.99,
+                 .note = "busy fraction, ThreadMaster(2), 1 ms tasks"};
+  return measure(f, n, workers, [&] {
     std::atomic<std::int64_t> busy_ns{0};
     tk::ThreadMaster<int, int> master(
         [&busy_ns](const int& x) {
@@ -244,90 +221,19 @@ Figure utilization(std::int64_t n) {
     check_told(summary, n, "utilization");
     return static_cast<double>(busy_ns.load()) * 1e-9 / (workers * wall);
   });
-  return f;
-}
-
-// ---------------------------------------------------------------------------
-
-std::string grouped(double value) {
-  // 1234567.8 -> "1,234,568"; small values keep four decimals.
-  if (value < 100.0) return fmt::format("{:.4f}", value);
-  std::string digits = fmt::format("{:.0f}", value);
-  std::string out;
-  const std::size_t n = digits.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0 && (n - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-void print_text(const Figure& f) {
-  const std::string value = grouped(f.value);
-  const std::string unit = f.unit == "fraction" ? "" : " " + f.unit;
-  std::string verdict;
-  if (f.target) {
-    verdict = fmt::format("target >= {:<10} {:6.3f}x  {}", grouped(*f.target), f.value / *f.target,
-                          f.passed() ? "pass" : "FAIL");
-  } else {
-    verdict = "(informational)";
-  }
-  fmt::print("{:<20} {:>10}{:<8}  {:<38} [{}; {} tasks, {} worker{}, min {} max {}]\n", f.name,
-             value, unit, verdict, f.description, f.tasks, f.workers, f.workers == 1 ? "" : "s",
-             grouped(f.min), grouped(f.max));
-}
-
-void print_json(const Figure& f, bool quick) {
-  nlohmann::json j{
-      {"name", f.name},
-      {"value", f.value},
-      {"unit", f.unit},
-      {"tasks", f.tasks},
-      {"workers", f.workers},
-      {"repetitions", repetitions},
-      {"target", f.target ? nlohmann::json(*f.target) : nlohmann::json(nullptr)},
-      {"passed", f.passed()},
-      {"min", f.min},
-      {"max", f.max},
-      {"quick", quick},
-  };
-  fmt::print("{}\n", j.dump());
-}
-
-void usage(std::FILE* out, const char* program) {
-  fmt::print(out,
-             "usage: {} [--quick] [--json] [--only NAME]...\n"
-             "  --quick  small sizes for a smoke run; exit status 0 whatever the figures\n"
-             "  --json   print one JSON object per figure and line\n"
-             "  --only NAME  measure only this figure (repeatable): serial, serial_keep_history,\n"
-             "           threads, serial_history_file, sleep_1ms_mean, utilization\n",
-             program);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  bool json = false;
-  std::vector<std::string_view> only;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--only" && i + 1 < argc) {
-      only.emplace_back(argv[++i]);
-    } else if (arg == "--quick") {
-      quick = true;
-    } else if (arg == "--json") {
-      json = true;
-    } else if (arg == "--help" || arg == "-h") {
-      usage(stdout, argv[0]);
-      return 0;
-    } else {
-      fmt::print(stderr, "unknown argument: {}\n", arg);
-      usage(stderr, argv[0]);
-      return 2;
-    }
-  }
-  const Sizes sizes = quick ? quick_sizes : Sizes{};
+  bench::Report report(
+      argc, argv,
+      {.program = "loop_overhead",
+       .value_options = {{"--only", "NAME",
+                          "measure only this figure (repeatable): serial, serial_keep_history, "
+                          "threads, serial_history_file, sleep_1ms_mean, utilization"}}});
+  const std::vector<std::string> only = report.values("--only");
+  const Sizes sizes = report.quick() ? quick_sizes : Sizes{};
 
   struct Benchmark {
     std::string_view name;
@@ -349,29 +255,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (!json) {
-    fmt::print("taskmaster loop_overhead{}: median of {} repetitions, {} hardware threads\n",
-               quick ? " (quick)" : "", repetitions, std::thread::hardware_concurrency());
-  }
-  bool all_passed = true;
+  report.heading("taskmaster loop_overhead{}: median of {} repetitions, {} hardware threads",
+                 report.quick() ? " (quick)" : "", repetitions,
+                 std::thread::hardware_concurrency());
   try {
     for (const auto& benchmark : benchmarks) {
       if (!only.empty() && std::find(only.begin(), only.end(), benchmark.name) == only.end()) {
         continue;
       }
-      const Figure f = benchmark.run();
-      all_passed = all_passed && f.passed();
-      if (json) {
-        print_json(f, quick);
-      } else {
-        print_text(f);
-      }
-      std::fflush(stdout);
+      report.add(benchmark.run());
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "loop_overhead: {}\n", e.what());
     return 2;
   }
-  if (quick) return 0;
-  return all_passed ? 0 : 1;
+  return report.exit_status();
 }

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "report.hpp"
 #include "taskmaster/masters/command_master.hpp"
 #include "taskmaster/masters/process_master.hpp"
 #include "taskmaster/masters/stdio_master.hpp"
@@ -46,7 +46,8 @@ struct Sizes {
 };
 constexpr Sizes quick_sizes{5'000, 2'000, 100, 20};
 
-struct Figure {
+/// One master's measurement, before it becomes a bench::Figure.
+struct Measurement {
   std::string name;
   std::string description;
   double value = 0.0;
@@ -56,11 +57,10 @@ struct Figure {
   std::int64_t tasks = 0;
   int workers = 2;
   std::optional<double> target{};
-  [[nodiscard]] bool passed() const { return !target || value >= *target; }
 };
 
 template <class F>
-void measure(Figure& figure, F&& once) {
+void measure(Measurement& figure, F&& once) {
   std::vector<double> samples;
   for (int i = 0; i < repetitions; ++i) samples.push_back(once());
   std::sort(samples.begin(), samples.end());
@@ -149,55 +149,55 @@ std::vector<std::string> python_trivial() {
                       workers_dir)};
 }
 
-std::vector<Figure> run_all(const Sizes& sizes) {
-  std::vector<Figure> figures;
+std::vector<Measurement> run_all(const Sizes& sizes) {
+  std::vector<Measurement> figures;
   {
-    Figure f{.name = "process_master_throughput",
-             .description = "ProcessMaster, trivial callable",
-             .unit = "tasks/s",
-             .tasks = sizes.process,
-             .target = 50'000};
+    Measurement f{.name = "process_master_throughput",
+                  .description = "ProcessMaster, trivial callable",
+                  .unit = "tasks/s",
+                  .tasks = sizes.process,
+                  .target = 50'000};
     tk::ProcessMaster<double, double> master("identity", {.workers = 2});
     measure(f, [&] { return tasks_per_second(master, sizes.process, f.name.c_str()); });
     figures.push_back(f);
   }
   {
-    Figure f{.name = "stdio_master_python_throughput",
-             .description = "StdioMaster, trivial Python worker",
-             .unit = "tasks/s",
-             .tasks = sizes.stdio,
-             .target = 10'000};
+    Measurement f{.name = "stdio_master_python_throughput",
+                  .description = "StdioMaster, trivial Python worker",
+                  .unit = "tasks/s",
+                  .tasks = sizes.stdio,
+                  .target = 10'000};
     tk::StdioMaster<double, double> master(python_trivial(), {.workers = 2});
     measure(f, [&] { return tasks_per_second(master, sizes.stdio, f.name.c_str()); });
     figures.push_back(f);
   }
   {
-    Figure f{.name = "command_master_spawns",
-             .description = "CommandMaster, /bin/echo {x} per task",
-             .unit = "spawns/s",
-             .tasks = sizes.command,
-             .target = 500};
+    Measurement f{.name = "command_master_spawns",
+                  .description = "CommandMaster, /bin/echo {x} per task",
+                  .unit = "spawns/s",
+                  .tasks = sizes.command,
+                  .target = 500};
     tk::CommandMaster<double, double> master({"/bin/echo", "{x}"},
                                              {.workers = 2, .input_environment = false});
     measure(f, [&] { return tasks_per_second(master, sizes.command, f.name.c_str()); });
     figures.push_back(f);
   }
   {
-    Figure f{.name = "process_master_utilization",
-             .description = "ProcessMaster, 10 ms tasks",
-             .unit = "fraction",
-             .tasks = sizes.utilization,
-             .target = 0.98};
+    Measurement f{.name = "process_master_utilization",
+                  .description = "ProcessMaster, 10 ms tasks",
+                  .unit = "fraction",
+                  .tasks = sizes.utilization,
+                  .target = 0.98};
     tk::ProcessMaster<double, double> master("ten_ms", {.workers = 2});
     measure(f, [&] { return utilization(master, sizes.utilization, 2, f.name.c_str()); });
     figures.push_back(f);
   }
   {
-    Figure f{.name = "stdio_master_utilization",
-             .description = "StdioMaster, Python worker, 10 ms tasks",
-             .unit = "fraction",
-             .tasks = sizes.utilization,
-             .target = 0.98};
+    Measurement f{.name = "stdio_master_utilization",
+                  .description = "StdioMaster, Python worker, 10 ms tasks",
+                  .unit = "fraction",
+                  .tasks = sizes.utilization,
+                  .target = 0.98};
     tk::StdioMaster<double, double> master(python_sleeper(), {.workers = 2});
     measure(f, [&] { return utilization(master, sizes.utilization, 2, f.name.c_str()); });
     figures.push_back(f);
@@ -205,11 +205,11 @@ std::vector<Figure> run_all(const Sizes& sizes) {
   {
     // For a program, the task is the program's whole life, start-up
     // included: measured by the master from spawn to exit.
-    Figure f{.name = "command_master_utilization",
-             .description = "CommandMaster, 10 ms program (spawn to exit)",
-             .unit = "fraction",
-             .tasks = sizes.utilization,
-             .target = 0.98};
+    Measurement f{.name = "command_master_utilization",
+                  .description = "CommandMaster, 10 ms program (spawn to exit)",
+                  .unit = "fraction",
+                  .tasks = sizes.utilization,
+                  .target = 0.98};
     tk::CommandMaster<double, double> master({self(), "--ten-ms-task"},
                                              {.workers = 2, .input_environment = false});
     measure(f, [&] {
@@ -218,14 +218,32 @@ std::vector<Figure> run_all(const Sizes& sizes) {
     figures.push_back(f);
     // The same run, counting only the program's own 10 ms (its main): the
     // rest is exec and dynamic loading, which no master can avoid.
-    Figure g{.name = "command_master_utilization_in_main",
-             .description = "CommandMaster, 10 ms program (its main only)",
-             .unit = "fraction",
-             .tasks = sizes.utilization};
+    Measurement g{.name = "command_master_utilization_in_main",
+                  .description = "CommandMaster, 10 ms program (its main only)",
+                  .unit = "fraction",
+                  .tasks = sizes.utilization};
     measure(g, [&] { return utilization(master, sizes.utilization, 2, g.name.c_str()); });
     figures.push_back(g);
   }
   return figures;
+}
+
+/// The printed form of `m`, with its sizes and extremes as parameters.
+bench::Figure figure(const Measurement& m, bool quick) {
+  return {.name = m.name,
+          .value = m.value,
+          .unit = m.unit,
+          .parameters = {{"description", m.description},
+                         {"tasks", m.tasks},
+                         {"workers", m.workers},
+                         {"min", m.min},
+                         {"max", m.max},
+                         {"repetitions", repetitions},
+                         {"quick", quick}},
+          .target = m.target,
+          .note = fmt::format("(min {}, max {}; {} tasks, {} workers) {}",
+                              bench::readable_number(m.min), bench::readable_number(m.max), m.tasks,
+                              m.workers, m.description)};
 }
 
 }  // namespace
@@ -242,47 +260,12 @@ int main(int argc, char** argv) {
     std::printf("%.17g\n", ten_ms_task(0));
     return 0;
   }
-  bool quick = false;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--json")
-      json = true;
-    else {
-      std::fprintf(stderr, "usage: process_masters [--quick] [--json]\n");
-      return 2;
-    }
-  }
+  bench::Report report(argc, argv,
+                       {.program = "process_masters", .layout = bench::ParameterLayout::grouped});
+  const bool quick = report.quick();
   try {
-    const auto figures = run_all(quick ? quick_sizes : Sizes{});
-    bool all_passed = true;
-    for (const auto& f : figures) {
-      all_passed = all_passed && f.passed();
-      if (json) {
-        nlohmann::json j{{"name", f.name},
-                         {"value", f.value},
-                         {"unit", f.unit},
-                         {"parameters",
-                          {{"description", f.description},
-                           {"tasks", f.tasks},
-                           {"workers", f.workers},
-                           {"min", f.min},
-                           {"max", f.max},
-                           {"repetitions", repetitions},
-                           {"quick", quick}}}};
-        if (f.target) j["target"] = *f.target;
-        fmt::print("{}\n", j.dump());
-      } else {
-        fmt::print("{:32} {:>14.4f} {:9} (min {:.4f}, max {:.4f}; {} tasks, {} workers){}\n",
-                   f.name, f.value, f.unit, f.min, f.max, f.tasks, f.workers,
-                   f.target
-                       ? fmt::format("  target {} {}", *f.target, f.passed() ? "pass" : "MISSED")
-                       : "");
-      }
-    }
-    return quick || all_passed ? 0 : 1;
+    for (const auto& m : run_all(quick ? quick_sizes : Sizes{})) report.add(figure(m, quick));
+    return report.exit_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "process_masters: %s\n", e.what());
     return quick ? 0 : 1;

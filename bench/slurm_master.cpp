@@ -8,28 +8,14 @@
 
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "report.hpp"
 #include "taskmaster/masters/slurm_master.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 namespace {
-
-bool json = false;
-
-void report(const std::string& name, double value, const std::string& unit, nlohmann::json params,
-            const std::string& note) {
-  if (json) {
-    params["name"] = name;
-    params["value"] = value;
-    params["unit"] = unit;
-    fmt::print("{}\n", params.dump());
-  } else {
-    fmt::print("{:<28} {:>10.3f} {:<8} {}\n", name, value, unit, note);
-  }
-}
 
 double run(std::size_t tasks, std::size_t max_jobs, const std::filesystem::path& dir) {
   std::vector<double> xs;
@@ -49,23 +35,24 @@ double run(std::size_t tasks, std::size_t max_jobs, const std::filesystem::path&
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    quick |= arg == "--quick";
-    json |= arg == "--json";
-  }
+  bench::Report report(argc, argv, {.program = "slurm_master"});
   const auto dir = std::filesystem::temp_directory_path() / "taskmaster-slurm-bench";
   std::filesystem::remove_all(dir);
   const double one = run(1, 1, dir / "one");
-  report("slurm_ask_to_told", one, "s", {{"tasks", 1}}, "one trivial job, submit to result");
-  const std::size_t n = quick ? 20 : 100;
+  report.add({.name = "slurm_ask_to_told",
+              .value = one,
+              .unit = "s",
+              .parameters = {{"tasks", 1}},
+              .note = "one trivial job, submit to result"});
+  const std::size_t n = report.quick() ? 20 : 100;
   const double many = run(n, n, dir / "many");
-  report(
-      "slurm_trivial_tasks", static_cast<double>(n) / many, "tasks/s",
-      {{"tasks", n}, {"max_jobs", n}},
-      fmt::format("{} trivial tasks in {:.1f} s (SLURM's own scheduling: about 6 s for 100 jobs)",
-                  n, many));
+  report.add({.name = "slurm_trivial_tasks",
+              .value = static_cast<double>(n) / many,
+              .unit = "tasks/s",
+              .parameters = {{"tasks", n}, {"max_jobs", n}},
+              .note = fmt::format(
+                  "{} trivial tasks in {:.1f} s (SLURM's own scheduling: about 6 s for 100 jobs)",
+                  n, many)});
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -21,9 +21,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "report.hpp"
 #include "taskmaster/learners/learner_1d.hpp"
 #include "taskmaster/masters/stdio_master.hpp"
 #include "taskmaster/taskmaster.hpp"
@@ -95,33 +95,32 @@ double median_rate(std::uint64_t points, F&& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--quick") quick = true;
-    if (a == "--json") json = true;
-  }
-  const std::uint64_t points = quick ? 1'000 : 20'000;
+  bench::Report report(argc, argv,
+                       {.program = "taskmaster_cli", .layout = bench::ParameterLayout::grouped});
+  const std::uint64_t points = report.quick() ? 1'000 : 20'000;
   const double library = median_rate(points, library_run);
   const double command = median_rate(points, tool_run);
-  const double ratio = command / library;
-  constexpr double target = 0.9;
-  if (json) {
-    const auto line = [&](std::string_view name, double value, std::string_view unit) {
-      fmt::print(
-          R"({{"name":"{}","value":{:.4g},"unit":"{}","parameters":{{"points":{},"workers":{},"learner":"Learner1D","worker":"python_worker.py"}}}})"
-          "\n",
-          name, value, unit, points, workers);
-    };
-    line("library_stdio_master", library, "points/s");
-    line("taskmaster_run_worker", command, "points/s");
-    line("tool_over_library", ratio, "ratio");
-  } else {
-    fmt::print("Learner1D, {} points, {} Python workers, history on disk (median of {})\n", points,
-               workers, repetitions);
-    fmt::print("  library (StdioMaster + evaluate)   {:>9.0f} points/s\n", library);
-    fmt::print("  taskmaster run --worker            {:>9.0f} points/s\n", command);
-    fmt::print("  tool / library                     {:>9.2f}   (target >= {})\n", ratio, target);
-  }
-  return quick || ratio >= target ? 0 : 1;
+  const nlohmann::json parameters{{"points", points},
+                                  {"workers", workers},
+                                  {"learner", "Learner1D"},
+                                  {"worker", "python_worker.py"}};
+  report.heading("Learner1D, {} points, {} Python workers, history on disk (median of {})", points,
+                 workers, repetitions);
+  report.add({.name = "library_stdio_master",
+              .value = library,
+              .unit = "points/s",
+              .parameters = parameters,
+              .note = "library (StdioMaster + evaluate)"});
+  report.add({.name = "taskmaster_run_worker",
+              .value = command,
+              .unit = "points/s",
+              .parameters = parameters,
+              .note = "taskmaster run --worker"});
+  report.add({.name = "tool_over_library",
+              .value = command / library,
+              .unit = "ratio",
+              .parameters = parameters,
+              .target = 0.9,
+              .note = "tool / library"});
+  return report.exit_status();
 }
