@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "mesh_proposal.hpp"
 #include "point_table_2d.hpp"
 #include "saved_number.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
@@ -352,38 +353,7 @@ struct Learner2DCore::Impl {
   }
 
   Proposal<Point2> propose(std::size_t n, bool mark_pending) {
-    Proposal<Point2> out;
-    if (mark_pending) {
-      while (out.size() < n) {
-        auto next = ask_one();
-        if (!next) break;
-        out.points.push_back(next->first);
-        out.loss_improvements.push_back(next->second);
-      }
-      return out;
-    }
-    // Only look: the best triangles of the current triangulation, put back after.
-    for (const auto& c : corners) {
-      if (out.size() < n && !known.contains(c)) {
-        out.points.push_back(c);
-        out.loss_improvements.push_back(infinity);
-      }
-    }
-    std::vector<TriangleMesh2D::Candidate> taken;
-    while (out.size() < n) {
-      auto best = combined.pop_best();
-      if (!best) break;
-      taken.push_back(*best);
-      const Point2 p = choose_point(*best);
-      if (known.contains(p) ||
-          std::find(out.points.begin(), out.points.end(), p) != out.points.end()) {
-        continue;
-      }
-      out.points.push_back(p);
-      out.loss_improvements.push_back(best->loss);
-    }
-    for (const auto& c : taken) combined.push_back(c);
-    return out;
+    return detail::propose_from_mesh<Point2>(*this, n, mark_pending);
   }
 
   [[nodiscard]] double real_loss() const {

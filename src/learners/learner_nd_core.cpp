@@ -19,6 +19,7 @@
 
 #include <fmt/ranges.h>
 
+#include "mesh_proposal.hpp"
 #include "saved_number.hpp"
 #include "simplex_losses.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
@@ -593,6 +594,9 @@ struct LearnerNDCore::Impl {
     }
   }
 
+  [[nodiscard]] std::vector<double> choose_point(const SimplexMesh::Candidate& c) const {
+    return choose_point(c.cell);
+  }
   [[nodiscard]] std::vector<double> choose_point(Cell cell) const {
     // python-adaptive's choose_point_in_simplex: the centroid when the
     // circumcentre lies inside the simplex, else the longest edge's midpoint.
@@ -652,36 +656,7 @@ struct LearnerNDCore::Impl {
   }
 
   Proposal<std::vector<double>> propose(std::size_t n, bool mark_pending) {
-    Proposal<std::vector<double>> out;
-    if (mark_pending) {
-      while (out.size() < n) {
-        auto next = ask_one();
-        if (!next) break;
-        out.points.push_back(std::move(next->first));
-        out.loss_improvements.push_back(next->second);
-      }
-      return out;
-    }
-    for (const auto& c : corners) {
-      if (out.size() < n && !known.contains(c)) {
-        out.points.push_back(c);
-        out.loss_improvements.push_back(infinity);
-      }
-    }
-    std::vector<SimplexMesh::Candidate> taken;
-    while (out.size() < n) {
-      auto best = combined.pop_best();
-      if (!best) break;
-      taken.push_back(*best);
-      auto p = choose_point(best->cell);
-      if (known.contains(p) ||
-          std::find(out.points.begin(), out.points.end(), p) != out.points.end())
-        continue;
-      out.points.push_back(std::move(p));
-      out.loss_improvements.push_back(best->loss);
-    }
-    for (const auto& c : taken) combined.push_back(c);
-    return out;
+    return detail::propose_from_mesh<std::vector<double>>(*this, n, mark_pending);
   }
 };
 
