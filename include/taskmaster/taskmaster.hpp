@@ -35,5 +35,6 @@
 #include "taskmaster/masters/serial_master.hpp"
 #include "taskmaster/masters/stdio_master.hpp"
 #include "taskmaster/masters/stdio_worker.hpp"
+#include "taskmaster/masters/batch_master.hpp"
 #include "taskmaster/masters/thread_master.hpp"
 #include "taskmaster/masters/timed_call.hpp"
