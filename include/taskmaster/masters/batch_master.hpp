@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/masters/spin_wait.hpp"
 
 namespace taskmaster {
 
@@ -106,16 +108,22 @@ class BatchMaster {
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(task));
       ++outstanding_;
+      queued_.fetch_add(1, std::memory_order_release);
     }
     task_ready_.notify_all();  // an evaluator lingering for a full batch counts too
   }
 
   std::optional<Result<X, Y>> next() {
+    // Small batches come back within microseconds: catch them without a
+    // scheduler wake-up.
+    detail::spin_until([this] { return results_ready_.load(std::memory_order_acquire) > 0; },
+                       std::chrono::microseconds(50));
     std::unique_lock lock(mutex_);
     result_ready_.wait(lock, [&] { return !results_.empty() || outstanding_ == 0; });
     if (results_.empty()) return std::nullopt;
     Result<X, Y> r = std::move(results_.front());
     results_.pop_front();
+    results_ready_.fetch_sub(1, std::memory_order_release);
     return r;
   }
 
@@ -124,6 +132,8 @@ class BatchMaster {
     std::lock_guard lock(mutex_);
     queue_.clear();
     results_.clear();
+    queued_.store(0, std::memory_order_release);
+    results_ready_.store(0, std::memory_order_release);
     outstanding_ = 0;
     ++generation_;
   }
@@ -135,6 +145,8 @@ class BatchMaster {
     for (;;) {
       std::vector<Task<X>> batch;
       std::uint64_t generation = 0;
+      detail::spin_until([this] { return queued_.load(std::memory_order_acquire) > 0; },
+                         std::chrono::microseconds(50));
       {
         std::unique_lock lock(mutex_);
         task_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -149,6 +161,7 @@ class BatchMaster {
         batch.assign(std::make_move_iterator(queue_.begin()),
                      std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queued_.fetch_sub(n, std::memory_order_release);
         generation = generation_;
       }
       std::vector<Result<X, Y>> results = call(batch, index);
@@ -157,6 +170,7 @@ class BatchMaster {
         if (generation != generation_) continue;  // cancelled meanwhile
         for (auto& r : results) results_.push_back(std::move(r));
         outstanding_ -= results.size();
+        results_ready_.fetch_add(results.size(), std::memory_order_release);
       }
       result_ready_.notify_all();
     }
@@ -201,6 +215,10 @@ class BatchMaster {
   std::deque<Task<X>> queue_;
   std::deque<Result<X, Y>> results_;
   std::size_t outstanding_ = 0;
+  // Mirrors of queue_.size() and results_.size() that waiting threads poll
+  // without the lock.
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::size_t> results_ready_{0};
   std::uint64_t generation_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> evaluators_;  // last: they start once the rest exists

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/masters/spin_wait.hpp"
 #include "taskmaster/masters/timed_call.hpp"
 
 namespace taskmaster {
@@ -109,7 +110,7 @@ class ThreadMaster {
 
   std::optional<Result<X, Y>> next() {
     auto ready = [this] { return results_ready_.load(std::memory_order_acquire) > 0; };
-    spin_until(ready, std::chrono::microseconds(50));
+    detail::spin_until(ready, std::chrono::microseconds(50));
     if (!ready()) anticipate(ready);
     std::unique_lock lock(mutex_);
     if (results_.empty()) {
@@ -151,23 +152,6 @@ class ThreadMaster {
     std::uint64_t generation;
   };
 
-  /// Polls `ready` for up to `spin_time` before the caller goes to sleep:
-  /// a hand-over then costs well under a microsecond instead of a scheduler
-  /// wake-up. The time bound (not an iteration count) keeps idle threads from
-  /// taking the cores from workers doing real work when there are more
-  /// threads than cores.
-  template <class Ready>
-  static void spin_until(Ready ready, std::chrono::microseconds spin_time) {
-    const auto deadline = std::chrono::steady_clock::now() + spin_time;
-    for (unsigned i = 1;; ++i) {
-      if (ready()) return;
-      if (i % 64 == 0) {
-        if (std::chrono::steady_clock::now() >= deadline) return;
-        std::this_thread::yield();
-      }
-    }
-  }
-
   /// For tasks long enough to be worth it, sleeps until shortly before the
   /// earliest running task is expected to end (its start plus the typical
   /// duration seen so far), then polls: the loop takes the result within a
@@ -191,7 +175,7 @@ class ThreadMaster {
     const auto wake = expected - microseconds(150);
     if (wake > steady_clock::now()) wait_for_result(lock, wake);
     lock.unlock();
-    spin_until(ready, microseconds(400));
+    detail::spin_until(ready, microseconds(400));
   }
 
   /// Sleeps until a result is there, nothing is outstanding, or `until`.
@@ -209,7 +193,7 @@ class ThreadMaster {
 
   void work(int index, Worker& self) {
     for (;;) {
-      spin_until(
+      detail::spin_until(
           [this, &self] {
             return queued_.load(std::memory_order_acquire) > 0 ||
                    self.retiring.load(std::memory_order_acquire);
