@@ -626,12 +626,21 @@ TEST_F(Cli, MasterMpiRunsTheProgramOnEveryWorkerRank) {
 }
 #endif
 
-/// A run through `--master slurm` on the cluster of scripts/slurm-cluster.sh.
-TEST_F(Cli, MasterSlurmRunsEachPointAsABatchJob) {
-  if (std::system("sinfo -h > /dev/null 2>&1") != 0) {
+/// Tests that need the cluster of scripts/slurm-cluster.sh (SLURM_CONF set).
+/// scripts/test.sh starts one and sets TASKMASTER_REQUIRE_SLURM, so that
+/// there a missing cluster fails instead of skipping.
+class CliOnSlurm : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    if (std::system("sinfo -h > /dev/null 2>&1") == 0) return;
     if (std::getenv("TASKMASTER_REQUIRE_SLURM") != nullptr) FAIL() << "no SLURM cluster answers";
     GTEST_SKIP() << "no SLURM cluster: run scripts/slurm-cluster.sh start DIR, export SLURM_CONF";
   }
+};
+
+/// A run through `--master slurm` on the cluster of scripts/slurm-cluster.sh.
+TEST_F(CliOnSlurm, MasterSlurmRunsEachPointAsABatchJob) {
   const auto history = path("slurm.jsonl");
   const Outcome o =
       run({"run", "--master", "slurm", "-j", "8", "--slurm-time", "00:05:00", "--slurm-option",
@@ -674,11 +683,7 @@ TEST_F(Cli, MasterSlurmRunsEachPointAsABatchJob) {
 /// A slurm run whose tool is killed leaves its jobs running; resuming adopts
 /// them (and the outputs of those that ended meanwhile) instead of running
 /// every point again.
-TEST_F(Cli, ResumingAKilledSlurmRunAdoptsItsJobs) {
-  if (std::system("sinfo -h > /dev/null 2>&1") != 0) {
-    if (std::getenv("TASKMASTER_REQUIRE_SLURM") != nullptr) FAIL() << "no SLURM cluster answers";
-    GTEST_SKIP() << "no SLURM cluster: run scripts/slurm-cluster.sh start DIR, export SLURM_CONF";
-  }
+TEST_F(CliOnSlurm, ResumingAKilledSlurmRunAdoptsItsJobs) {
   const auto points = path("points.txt");
   std::ofstream(points) << "1\n2\n3\n4\n";
   const auto started = path("started.txt");  // one line per evaluation that began

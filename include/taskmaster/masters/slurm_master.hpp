@@ -202,10 +202,7 @@ class SlurmMaster {
       }
     }
     // Gone from the queue: its output counts if it is whole.
-    std::ifstream out(file(task.id, "out"));
-    std::ostringstream text;
-    text << out.rdbuf();
-    auto parsed = parse_command_output<Y>(text.str());
+    auto parsed = parse_command_output<Y>(read_text(file(task.id, "out")));
     if (!parsed.y) return false;
     record(task.id, task.x, slurm_id);
     done_.push_back(Result<X, Y>::success(task.id, std::move(task.x), std::move(*parsed.y)));
@@ -215,6 +212,14 @@ class SlurmMaster {
   void record(TaskId id, const X& x, const std::string& slurm_id) {
     ledger_ << fmt::format("{{\"id\":{},\"x\":{},\"job\":\"{}\"}}\n", id, encode(x), slurm_id)
             << std::flush;
+  }
+
+  /// A file a job wrote, whole (empty if it is not there).
+  static std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
   }
 
   std::filesystem::path file(TaskId id, const char* suffix) const {
@@ -327,14 +332,8 @@ class SlurmMaster {
 
   Result<X, Y> finish(Job& job, const std::string& state, const std::string& reason) {
     const TaskId id = job.task.id;
-    auto read = [](const std::filesystem::path& path) {
-      std::ifstream in(path);
-      std::ostringstream text;
-      text << in.rdbuf();
-      return text.str();
-    };
     if (state == "COMPLETED") {
-      auto parsed = parse_command_output<Y>(read(file(id, "out")));
+      auto parsed = parse_command_output<Y>(read_text(file(id, "out")));
       if (parsed.y) return Result<X, Y>::success(id, std::move(job.task.x), std::move(*parsed.y));
       return Result<X, Y>::failure(
           id, std::move(job.task.x),
@@ -345,7 +344,7 @@ class SlurmMaster {
     if (const auto at = info.out.find("ExitCode="); at != std::string::npos) {
       exit_code = info.out.substr(at + 9, info.out.find(' ', at) - at - 9);
     }
-    std::string stderr_tail = read(file(id, "err"));
+    std::string stderr_tail = read_text(file(id, "err"));
     if (stderr_tail.size() > 1000) stderr_tail = stderr_tail.substr(stderr_tail.size() - 1000);
     return Result<X, Y>::failure(
         id, std::move(job.task.x),
