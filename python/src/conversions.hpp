@@ -44,8 +44,14 @@ inline py::list float_list(const std::vector<double>& values) {
 /// they are, anything else as a float NumPy array.
 struct Output {
   py::object stored;           // what goes into `learner.data`
-  std::vector<double> values;  // its components, flattened
   bool scalar = true;
+  double first = 0.0;          // the value, or the first component
+  std::vector<double> values;  // the components, flattened (arrays only)
+
+  [[nodiscard]] std::size_t size() const { return scalar ? 1 : values.size(); }
+  [[nodiscard]] std::vector<double> components() const {
+    return scalar ? std::vector<double>{first} : values;
+  }
 };
 
 inline Output read_output(py::handle y, const char* where) {
@@ -57,7 +63,7 @@ inline Output read_output(py::handle y, const char* where) {
   Output out;
   if (PyFloat_Check(y.ptr()) || PyLong_Check(y.ptr())) {
     out.stored = py::reinterpret_borrow<py::object>(y);
-    out.values.push_back(to_double(y, where));
+    out.first = to_double(y, where);
     return out;
   }
   auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(y);
@@ -66,10 +72,17 @@ inline Output read_output(py::handle y, const char* where) {
     throw py::type_error(std::string(where) + ": the value must be a number or an array of numbers, got " +
                          std::string(py::str(py::type::of(y).attr("__name__"))));
   }
-  out.stored = array;
-  out.values.assign(array.data(), array.data() + array.size());
+  if (array.size() == 0) {
+    throw py::value_error(std::string(where) + ": the value is an empty array");
+  }
+  out.first = *array.data();
   out.scalar = array.ndim() == 0;
-  if (out.scalar) out.stored = new_float(out.values.front());
+  if (out.scalar) {
+    out.stored = new_float(out.first);
+  } else {
+    out.stored = array;
+    out.values.assign(array.data(), array.data() + array.size());
+  }
   return out;
 }
 

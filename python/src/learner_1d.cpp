@@ -88,14 +88,14 @@ double call_native_interval_loss(const std::string& name, const py::dict& params
     if (xs[i].is_none() || ys[i].is_none()) continue;
     present[i] = 1;
     x[i] = to_double(xs[i], "xs");
-    const Output out = read_output(ys[i], "ys");
+    const std::vector<double> values = read_output(ys[i], "ys").components();
     if (components == 0) {
-      components = out.values.size();
+      components = values.size();
       y.assign(size * components, 0.0);
-    } else if (out.values.size() != components) {
+    } else if (values.size() != components) {
       throw py::value_error("the ys of a loss must all have the same length");
     }
-    std::copy(out.values.begin(), out.values.end(), y.begin() + static_cast<std::ptrdiff_t>(i * components));
+    std::copy(values.begin(), values.end(), y.begin() + static_cast<std::ptrdiff_t>(i * components));
   }
   if (components == 0) throw py::value_error("a loss needs at least the interval's two points");
   return loss.evaluate(IntervalNeighborhood(loss.nth_neighbors, x, y, present, components));
@@ -116,18 +116,19 @@ class PyLearner1D {
     return std::visit(std::forward<F>(f), learner_);
   }
 
-  PyLearner1D(py::object function, const py::sequence& bounds, py::object loss_per_interval,
-              const std::optional<std::string>& native_name, const py::dict& native_params,
-              std::size_t nth_neighbors)
+  /// `loss` is what taskmaster.learner.learner1D.loss_spec made of the
+  /// user's loss: (the loss object, a built-in name or None, its
+  /// parameters, nth_neighbors).
+  PyLearner1D(py::object function, const py::sequence& bounds, const py::tuple& loss)
       : function_(std::move(function)),
-        loss_object_(std::move(loss_per_interval)),
-        nth_neighbors_(nth_neighbors),
-        loss_(native_name ? native_interval_loss(*native_name, native_params)
-                          : python_interval_loss(loss_object_, nth_neighbors)),
-        learner_(std::in_place_type<Scalar>, read_bounds(bounds).first, read_bounds(bounds).second,
-                 loss_) {
-    const auto [a, b] = read_bounds(bounds);
-    bounds_ = py::make_tuple(a, b);
+        loss_object_(loss[0]),
+        nth_neighbors_(loss[3].cast<std::size_t>()),
+        loss_(loss[1].is_none()
+                  ? python_interval_loss(loss_object_, nth_neighbors_)
+                  : native_interval_loss(loss[1].cast<std::string>(), loss[2].cast<py::dict>())),
+        learner_(make_learner(bounds, loss_)) {
+    bounds_ = py::make_tuple(std::get<Scalar>(learner_).lower_bound(),
+                             std::get<Scalar>(learner_).upper_bound());
   }
 
   py::tuple ask(std::size_t n, bool tell_pending) {
@@ -276,12 +277,16 @@ class PyLearner1D {
  private:
   enum Kind : int { Unknown = 0, Yes = 1, No = 2 };
 
-  static std::pair<double, double> read_bounds(const py::sequence& bounds) {
+  static std::variant<Scalar, Vector> make_learner(const py::sequence& bounds,
+                                                   const IntervalLoss& loss) {
     if (py::len(bounds) != 2) {
       throw py::value_error("Learner1D: bounds must be two numbers (a, b), got " +
                             std::to_string(py::len(bounds)) + " values");
     }
-    return {to_double(bounds[0], "bounds[0]"), to_double(bounds[1], "bounds[1]")};
+    const double a = to_double(bounds[0], "bounds[0]");
+    const double b = to_double(bounds[1], "bounds[1]");
+    return translate_errors(
+        [&] { return std::variant<Scalar, Vector>(std::in_place_type<Scalar>, a, b, loss); });
   }
 
   /// Switches to vector outputs while nothing has been told yet.
@@ -307,20 +312,20 @@ class PyLearner1D {
   void tell_values(double x, const Output& out) {
     translate_errors([&] {
       if (out.scalar && scalar_outputs_ != No) {
-        std::get<Scalar>(learner_).tell(x, out.values.front());
+        std::get<Scalar>(learner_).tell(x, out.first);
         if (scalar_outputs_ == Unknown) {
           scalar_outputs_ = Yes;
           vdim_ = 1;
         }
         return;
       }
-      if (scalar_outputs_ == Unknown) become_vector(out.values.size());
+      if (scalar_outputs_ == Unknown) become_vector(out.size());
       if (scalar_outputs_ == Yes) {
         throw std::invalid_argument("Learner1D.tell: y at x = " + std::to_string(x) + " has " +
-                                    std::to_string(out.values.size()) +
+                                    std::to_string(out.size()) +
                                     " components, but earlier values were scalars");
       }
-      std::get<Vector>(learner_).tell(x, out.values);
+      std::get<Vector>(learner_).tell(x, out.components());
     });
   }
 
@@ -336,11 +341,16 @@ class PyLearner1D {
 PYBIND11_MODULE(_learner_1d, m) {
   using namespace taskmaster::python;
   m.doc() = "Learner1D of the taskmaster package (use taskmaster.Learner1D).";
+  // The class users get is this one: the Python side adds its remaining
+  // methods to it rather than subclassing, so that ask and tell, the calls
+  // a run makes per point, reach C++ without a Python-level detour.
   py::class_<PyLearner1D>(m, "Learner1D", py::dynamic_attr())
-      .def(py::init<py::object, const py::sequence&, py::object, const std::optional<std::string>&,
-                    const py::dict&, std::size_t>(),
-           py::arg("function"), py::arg("bounds"), py::arg("loss_per_interval"),
-           py::arg("native_name"), py::arg("native_params"), py::arg("nth_neighbors"))
+      .def(py::init([](py::object function, const py::sequence& bounds, py::object loss) {
+             py::tuple spec = py::module_::import("taskmaster.learner.learner1D")
+                                  .attr("loss_spec")(std::move(loss));
+             return std::make_unique<PyLearner1D>(std::move(function), bounds, spec);
+           }),
+           py::arg("function"), py::arg("bounds"), py::arg("loss_per_interval") = py::none())
       .def("ask", &PyLearner1D::ask, py::arg("n"), py::arg("tell_pending") = true)
       .def("tell", &PyLearner1D::tell, py::arg("x"), py::arg("y"))
       .def("tell_many", &PyLearner1D::tell_many, py::arg("xs"), py::arg("ys"), py::kw_only(),

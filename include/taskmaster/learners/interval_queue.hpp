@@ -59,6 +59,43 @@ class IntervalQueue {
     sift_down(sift_up(at));
   }
 
+  /// Makes room for `n` intervals and slots below `n` without reallocating.
+  void reserve(std::size_t n) {
+    heap_.reserve(n);
+    position_.reserve(n);
+  }
+
+  /// Files slot's interval without restoring the heap order, for rebuilding
+  /// a whole queue: call `heapify()` before reading the top again.
+  void set_unordered(std::uint32_t slot, const Interval& interval) {
+    if (slot >= position_.size()) position_.resize(slot + 1, npos);
+    if (position_[slot] == npos) {
+      position_[slot] = static_cast<std::uint32_t>(heap_.size());
+      heap_.push_back({interval, slot});
+    } else {
+      heap_[position_[slot]].interval = interval;
+    }
+  }
+
+  /// Drops slot's interval without restoring the heap order (see `set_unordered`).
+  void erase_unordered(std::uint32_t slot) {
+    if (!contains(slot)) return;
+    const std::uint32_t at = position_[slot];
+    position_[slot] = npos;
+    const Entry last = heap_.back();
+    heap_.pop_back();
+    if (at == heap_.size()) return;
+    heap_[at] = last;
+    position_[last.slot] = at;
+  }
+
+  /// Restores the heap order after unordered changes: O(n) (Floyd's
+  /// construction) where n single insertions would cost O(n log n). The
+  /// order is total, so the top is the same however the heap was built.
+  void heapify() {
+    for (auto at = static_cast<std::uint32_t>(heap_.size() / 2); at-- > 0;) sift_down(at);
+  }
+
   void clear() {
     for (const Entry& e : heap_) position_[e.slot] = npos;
     heap_.clear();

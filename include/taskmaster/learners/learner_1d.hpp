@@ -221,16 +221,35 @@ class Learner1D {
       for (std::size_t i = 0; i < xs.size(); ++i) tell(xs[i], ys[i]);
       return;
     }
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-      check_input(xs[i], ys[i]);
-      if (is_known(xs[i])) continue;
-      if (xs[i] < a_ || xs[i] > b_) {
-        outside_.emplace(xs[i], ys[i]);
+    // Every value is checked before anything changes, so bad input leaves
+    // the learner as it was.
+    for (std::size_t i = 0; i < xs.size(); ++i) check_input(xs[i], ys[i]);
+    // In increasing x (of equal xs the first, which is the one kept), so each
+    // point goes into the index right after the previous one, found in
+    // constant time from the hint and close to it in memory.
+    std::vector<std::uint32_t> order(xs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t l, std::uint32_t r) { return xs[l] < xs[r]; });
+    // Growing the arrays once: each doubling would copy them into freshly
+    // faulted pages.
+    const std::size_t expected = index_.size() + xs.size();
+    slab_.reserve(expected);
+    real_.reserve(expected);
+    combined_.reserve(expected);
+    Iter hint = index_.begin();
+    for (std::uint32_t i : order) {
+      const double x = xs[i];
+      if (x < a_ || x > b_) {
+        outside_.emplace(x, ys[i]);  // keeps an earlier value
         continue;
       }
-      auto [it, inserted] = index_.try_emplace(xs[i], 0);
-      if (inserted) it->second = allocate(it);
+      const std::size_t known = index_.size();
+      Iter it = index_.try_emplace(hint, x, 0);
+      hint = std::next(it);
+      if (index_.size() != known) it->second = allocate(it);
       Node& node = slab_[it->second];
+      if (node.state == State::real) continue;
       if (node.state == State::pending) --pending_count_;
       if (node.state == State::failed) --failed_count_;
       node.state = State::real;
@@ -528,13 +547,37 @@ class Learner1D {
     Node& node = slab_[slot];
     node.loss_real = loss;
     const double x = node.it->first;
-    real_.set(slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
+    file(real_, slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
   }
   void set_combined_loss(std::uint32_t slot, double loss, double x_right) {
     Node& node = slab_[slot];
     node.loss_combined = loss;
     const double x = node.it->first;
-    combined_.set(slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
+    file(combined_, slot, {detail::finite_loss(loss, x, x_right, x_scale_), x, x_right});
+  }
+
+  // While every loss is recomputed (`rebuilding_`), the queues are filled in
+  // any order and put in heap order once at the end.
+  void file(detail::IntervalQueue& queue, std::uint32_t slot,
+            const detail::IntervalQueue::Interval& interval) {
+    if (rebuilding_) {
+      queue.set_unordered(slot, interval);
+    } else {
+      queue.set(slot, interval);
+    }
+  }
+  void unfile(detail::IntervalQueue& queue, std::uint32_t slot) {
+    if (rebuilding_) {
+      queue.erase_unordered(slot);
+    } else {
+      queue.erase(slot);
+    }
+  }
+  void begin_rebuilding() { rebuilding_ = true; }
+  void end_rebuilding() {
+    rebuilding_ = false;
+    real_.heapify();
+    combined_.heapify();
   }
 
   double top_loss(const detail::IntervalQueue& queue, double Node::*loss) const {
@@ -694,6 +737,8 @@ class Learner1D {
   /// Recomputes the losses of the intervals between all points from those
   /// of the evaluated intervals.
   void rebuild_combined() {
+    const bool nested = rebuilding_;
+    if (!nested) begin_rebuilding();
     combined_.clear();
     const double inf = std::numeric_limits<double>::infinity();
     Iter first_real = index_.end();
@@ -717,11 +762,13 @@ class Learner1D {
       const bool after = last_real != index_.end() && !(it->first < last_real->first);
       if (before || after) set_combined_loss(it->second, inf, std::next(it)->first);
     }
-    if (!index_.empty()) combined_.erase(std::prev(index_.end())->second);
+    if (!index_.empty()) unfile(combined_, std::prev(index_.end())->second);
+    if (!nested) end_rebuilding();
   }
 
   /// Rebuilds scales and all losses from the points (tell_many's fast path).
   void rebuild() {
+    begin_rebuilding();
     y_low_.clear();
     y_high_.clear();
     y_scale_ = 0.0;
@@ -735,8 +782,9 @@ class Learner1D {
     for (Iter it = index_.begin(); it != index_.end(); ++it) {
       if (is_real(it)) last = it;
     }
-    if (last != index_.end()) real_.erase(last->second);
+    if (last != index_.end()) unfile(real_, last->second);
     rebuild_combined();
+    end_rebuilding();
   }
 
   // --- distributing a batch -------------------------------------------------
@@ -835,6 +883,7 @@ class Learner1D {
   std::size_t real_count_ = 0;
   std::size_t pending_count_ = 0;
   std::size_t failed_count_ = 0;
+  bool rebuilding_ = false;
   detail::IntervalQueue real_;      // intervals between evaluated points
   detail::IntervalQueue combined_;  // intervals between points of any kind
   std::vector<std::pair<std::uint32_t, detail::IntervalQueue::Interval>> taken_;

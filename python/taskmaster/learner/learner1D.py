@@ -17,7 +17,7 @@ import numpy as np
 from .. import _learner_1d
 from .._dataframe import assign_defaults, partial_from_dataframe
 from .._optional import require_matplotlib, require_pandas
-from .base_learner import LearnerMixin, uses_nth_neighbors
+from .base_learner import LearnerMixin, extend_compiled, uses_nth_neighbors
 
 __all__ = [
     "Learner1D",
@@ -136,11 +136,30 @@ def native_spec(loss: Any) -> Optional[tuple[str, dict[str, float]]]:
     return None
 
 
-class Learner1D(LearnerMixin, _learner_1d.Learner1D):
-    """Learns a function of one real variable, refining where the loss is largest.
+def loss_spec(loss: Optional[Callable[..., float]]) -> tuple:
+    """How the compiled learner runs ``loss``: (loss object, built-in name or
+    None, parameters, nth_neighbors). Called by the Learner1D constructor."""
+    loss = default_loss if loss is None else loss
+    nth = int(getattr(loss, "nth_neighbors", 0))
+    if nth < 0:
+        raise ValueError(f"loss_per_interval.nth_neighbors must be >= 0, got {nth}")
+    spec = native_spec(loss)
+    if spec is None:
+        if not callable(loss):
+            raise TypeError(f"loss_per_interval must be callable, got {type(loss).__name__}")
+        return (loss, None, {}, nth)
+    return (loss, spec[0], spec[1], nth)
 
-    A drop-in for python-adaptive's ``Learner1D(function, bounds,
-    loss_per_interval=None)``: the same points for the same calls.
+
+_LEARNER1D_DOC = """Learner1D(function, bounds, loss_per_interval=None)
+
+    Learns a function of one real variable, refining where the loss is largest.
+
+    A drop-in for python-adaptive's Learner1D: the same points for the same
+    calls (ask, tell, tell_many, tell_pending, loss, remove_unfinished), and
+    the same members (data, pending_points, npoints, vdim, bounds, function,
+    loss_per_interval, nth_neighbors, to_numpy, to_dataframe, load_dataframe,
+    save, load, new, copy_from, plot), pickling included.
 
     Example::
 
@@ -151,27 +170,15 @@ class Learner1D(LearnerMixin, _learner_1d.Learner1D):
             learner.tell(xs[0], learner.function(xs[0]))
 
     Differences from python-adaptive, by design: ``pending_points`` is a new
-    set on each access (a snapshot), a point told twice keeps its first value
-    in ``tell_many`` as in ``tell``, and ``plot()`` draws with matplotlib.
+    set on each access (a snapshot); a point told twice keeps its first value
+    in ``tell_many`` as in ``tell``; ``plot()`` draws with matplotlib and
+    returns the Axes; values are checked (a NaN x, a value of the wrong
+    length or None raise ValueError or TypeError and change nothing).
     """
 
-    def __init__(
-        self,
-        function: Callable[[float], Any],
-        bounds: tuple[float, float],
-        loss_per_interval: Optional[Callable[..., float]] = None,
-    ) -> None:
-        loss = default_loss if loss_per_interval is None else loss_per_interval
-        spec = native_spec(loss)
-        nth = int(getattr(loss, "nth_neighbors", 0))
-        if nth < 0:
-            raise ValueError(f"nth_neighbors must be >= 0, got {nth}")
-        if spec is None:
-            if not callable(loss):
-                raise TypeError(f"loss_per_interval must be callable, got {type(loss).__name__}")
-            super().__init__(function, bounds, loss, None, {}, nth)
-        else:
-            super().__init__(function, bounds, loss, spec[0], spec[1], nth)
+
+class _Learner1DMethods(LearnerMixin):
+    """The Python-written part of Learner1D (added to the compiled class)."""
 
     # --- python-adaptive's contract ----------------------------------------
 
@@ -250,3 +257,6 @@ class Learner1D(LearnerMixin, _learner_1d.Learner1D):
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         return ax
+
+
+Learner1D = extend_compiled(_learner_1d.Learner1D, _Learner1DMethods, __name__, _LEARNER1D_DOC)
