@@ -194,11 +194,13 @@ class _Learner1DMethods(LearnerMixin):
             self.tell_many(xs, ys)
 
     def _full_state(self) -> Any:
-        return (self._state(), dict(self.data))
+        return (self._state(), dict(self.data), sorted(self.pending_points))
 
     def _restore_state(self, state: Any) -> None:
-        (json, kind, vdim), data = state
+        (json, kind, vdim), data, pending = state
         self._load_state(json, kind, vdim, data)
+        for x in pending:
+            self.tell_pending(x)
 
     # --- output --------------------------------------------------------------
 
