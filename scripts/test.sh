@@ -19,6 +19,17 @@ cmake --preset debug -DTASKMASTER_BUILD_TESTS=ON -DTASKMASTER_BUILD_BENCH=ON -DT
 cmake --build --preset debug -j "$jobs"
 ctest --test-dir build/debug --output-on-failure -j "$jobs"
 
+echo "== Python package: pip install into a fresh venv, then its tests"
+# The tests compare the Python learners with the C++ ones through the
+# taskmaster tool of the debug build.
+venv=build/venv
+rm -rf "$venv"
+/usr/bin/python3 -m venv --system-site-packages "$venv"
+"$venv/bin/pip" install --no-build-isolation -q .
+(cd / && "$venv/bin/python" -c 'import taskmaster; print("imported", taskmaster.__file__)')
+TASKMASTER_CLI="$PWD/build/debug/tools/taskmaster/taskmaster" TASKMASTER_REQUIRE_CLI=1 \
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 300 python/tests
+
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, all tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"

@@ -1,0 +1,91 @@
+"""The worker program behind taskmaster.run's default: a Python function in
+worker processes.
+
+Started by the C++ StdioMaster as ``python .../taskmaster/_worker.py FILE``,
+where FILE holds the function pickled with cloudpickle (as python-adaptive
+ships functions to its workers). It speaks the JSON Lines worker protocol
+(docs/worker-protocol.md): a hello line, then one reply per task. An
+exception in the function is an error reply (the run records the reason and
+goes on); a crash or a hang is handled by the master, which replaces the
+worker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import traceback
+from typing import Any
+
+import cloudpickle
+
+
+def encode(value: Any) -> Any:
+    """A result as JSON in the history's conventions (NaN and infinities as strings)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        return encode(value.tolist())
+    if hasattr(value, "__index__"):
+        return int(value)
+    if hasattr(value, "__float__"):
+        return encode(float(value))
+    raise TypeError(f"the function returned a {type(value).__name__}, which has no JSON form")
+
+
+def decode(value: Any) -> Any:
+    """A task's input: arrays as tuples (points are tuples), special floats back."""
+    if isinstance(value, list):
+        return tuple(decode(v) for v in value)
+    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: decode(v) for k, v in value.items()}
+    return value
+
+
+def serve(function: Any) -> None:
+    """Answers tasks from stdin until it closes."""
+    out = sys.stdout
+    out.write('{"hello":"taskmaster-worker","protocol":1,"name":"python"}\n')
+    out.flush()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        task = json.loads(line)
+        try:
+            reply = {"id": task["id"], "y": encode(function(decode(task["x"])))}
+            text = json.dumps(reply, allow_nan=False)
+        except Exception as error:  # the function's failure is the task's, not the worker's
+            last = traceback.extract_tb(error.__traceback__)[-1:]
+            where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+            text = json.dumps({"id": task["id"], "error": f"{type(error).__name__}: {error}{where}"})
+        out.write(text + "\n")
+        out.flush()
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print("usage: _worker.py PICKLED_FUNCTION_FILE", file=sys.stderr)
+        return 2
+    with open(sys.argv[1], "rb") as f:
+        parent_path = cloudpickle.load(f)
+        sys.path[:0] = [p for p in parent_path if p not in sys.path]
+        function = cloudpickle.load(f)
+    serve(function)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,487 @@
+"""Runs on the C++ loop from Python: run, Runner, resume, replay, read_history.
+
+A run evaluates a learner's points in parallel until a goal holds, writing
+every event to a history file as it happens (the format of the C++ library
+and of the ``taskmaster`` command), so that a killed run can be resumed and
+any run replayed exactly. The keyword names are python-adaptive's runner's.
+
+Where points are evaluated (``executor=``):
+
+- ``None`` (default): ``learner.function`` in worker processes, shipped
+  with cloudpickle; a worker that crashes or hangs (``timeout=``) is
+  replaced and its point retried (``retries=``) or recorded as failed;
+- any ``concurrent.futures.Executor`` (thread or process pools, mpi4py's
+  MPIPoolExecutor, a dask client's ``get_executor()``);
+- :class:`Vectorized`: a function called with a whole batch of points (an
+  ``(n, d)`` array) returning n values, e.g. NumPy, CuPy or PyTorch code;
+- :class:`Command`: an external program per point, ``{x}``, ``{x0}``...
+  in its arguments replaced by the point (as the command-line tool does);
+- :class:`WorkerProgram`: long-running worker programs of any language
+  speaking the JSON Lines worker protocol.
+
+Example::
+
+    import taskmaster
+    learner = taskmaster.Learner1D(lambda x: x**3, bounds=(-1, 1))
+    summary = taskmaster.run(learner, loss_goal=0.01, history="cubic.jsonl")
+    taskmaster.replay("cubic.jsonl", taskmaster.Learner1D(lambda x: x**3, (-1, 1)))
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as _dt
+import os
+import shlex
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import cloudpickle
+import numpy as np
+
+from . import _run
+
+__all__ = [
+    "run",
+    "Runner",
+    "resume",
+    "replay",
+    "read_history",
+    "ReplayDivergence",
+    "RunSummary",
+    "History",
+    "Command",
+    "WorkerProgram",
+    "Vectorized",
+]
+
+
+class ReplayDivergence(RuntimeError):
+    """A replayed learner asked something else than the record holds.
+
+    ``step`` is the number of the ask (from 0), ``recorded`` the point in
+    the file (or the event found instead), ``asked`` what the learner asked,
+    ``line`` the line of the history file.
+    """
+
+    def __init__(self, message: str, step: int = 0, recorded: str = "", asked: str = "", line: int = 0):
+        super().__init__(message)
+        self.step, self.recorded, self.asked, self.line = step, recorded, asked, line
+
+
+@dataclass
+class Command:
+    """An external program run once per point, e.g. ``Command(["./f", "{x}"])``.
+
+    ``{x}`` is the point (a number, or a JSON array), ``{x0}``, ``{x1}``...
+    its components, ``{id}`` the task number; the program prints the value.
+    """
+
+    argv: Sequence[str]
+
+
+@dataclass
+class WorkerProgram:
+    """Long-running programs answering tasks on stdin/stdout (JSON Lines,
+    docs/worker-protocol.md), e.g. ``WorkerProgram("python3 model.py")``."""
+
+    command: Union[str, Sequence[str]]
+
+
+@dataclass
+class Vectorized:
+    """Evaluates a batch of points in one call: ``function(points)`` gets an
+    ``(n, d)`` float array (``(n,)`` for one-dimensional inputs) and returns
+    n values. ``max_batch`` points at most per call, ``evaluators`` calls at
+    once (one per device). ``function=None`` uses ``learner.function``."""
+
+    function: Optional[Callable[[np.ndarray], Any]] = None
+    max_batch: int = 256
+    evaluators: int = 1
+
+
+@dataclass
+class RunSummary:
+    """How a run went: counts, the loss at the end, its duration and why it ended."""
+
+    npoints: int
+    told: int
+    failed: int
+    retried: int
+    asked: int
+    loss: Optional[float]
+    elapsed: float
+    reason: str
+    unresolved: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    history: Optional[str] = None
+
+
+@dataclass
+class History:
+    """A history file read back: the settings of each segment and every event."""
+
+    segments: list
+    events: list
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def to_dataframe(self) -> Any:
+        """The events as a pandas DataFrame (one row per event)."""
+        from ._optional import require_pandas
+
+        return require_pandas().DataFrame(self.events)
+
+
+def _call_batch(function: Callable[[np.ndarray], Any], inputs: list) -> list:
+    """Calls a vectorised function on a batch and returns one value per input."""
+    points = np.asarray(inputs, dtype=float)
+    values = function(points)
+    if hasattr(values, "get") and not isinstance(values, (dict, np.ndarray)):
+        values = values.get()  # CuPy arrays
+    elif hasattr(values, "cpu") and hasattr(values, "numpy"):
+        values = values.cpu().numpy()  # PyTorch tensors
+    values = np.asarray(values)
+    if len(values) != len(inputs):
+        raise ValueError(f"the vectorised function returned {len(values)} values for {len(inputs)} points")
+    return values.tolist()
+
+
+def _goal_predicate(
+    learner: Any,
+    goal: Optional[Callable[[Any], bool]],
+    loss_goal: Optional[float],
+    npoints_goal: Optional[int],
+    end_time_goal: Optional[_dt.datetime],
+    duration_goal: Any,
+) -> Optional[Callable[[Any], bool]]:
+    checks: list[Callable[[Any], bool]] = []
+    if goal is not None:
+        if not callable(goal):
+            raise TypeError(f"goal must be a callable of the learner, got {type(goal).__name__}")
+        checks.append(goal)
+    if loss_goal is not None:
+        checks.append(lambda l: l.loss() <= loss_goal)
+    if npoints_goal is not None:
+        checks.append(lambda l: l.npoints >= npoints_goal)
+    if end_time_goal is not None:
+        checks.append(lambda l: _dt.datetime.now() >= end_time_goal)
+    if not checks:
+        if duration_goal is not None:
+            return None
+        if hasattr(learner, "done"):
+            return lambda l: l.done()
+        raise ValueError(
+            "no goal: give goal=, loss_goal=, npoints_goal=, duration_goal= or end_time_goal= "
+            "(this learner has no done())"
+        )
+    if len(checks) == 1:
+        return checks[0]
+    return lambda l: any(check(l) for check in checks)
+
+
+def _seconds(duration: Any) -> Optional[float]:
+    if duration is None:
+        return None
+    if isinstance(duration, _dt.timedelta):
+        return duration.total_seconds()
+    return float(duration)
+
+
+def _default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class Runner:
+    """Runs a learner in the background; the same arguments as :func:`run`.
+
+    The learner may be read while the run goes on: the run touches it only
+    while holding Python's GIL (each ask, tell and goal check), so a reader
+    sees it between two of those calls, never in the middle of one.
+
+    Members as python-adaptive's AsyncRunner where they make sense:
+    ``status()``, ``cancel()``, ``block_until_done()``, ``elapsed_time()``,
+    ``task`` (a concurrent.futures.Future of the :class:`RunSummary`), plus
+    ``stop()`` (finish the points in flight, then end) and ``progress()``.
+    """
+
+    def __init__(
+        self,
+        learner: Any,
+        goal: Optional[Callable[[Any], bool]] = None,
+        *,
+        npoints_goal: Optional[int] = None,
+        loss_goal: Optional[float] = None,
+        duration_goal: Union[float, _dt.timedelta, None] = None,
+        end_time_goal: Optional[_dt.datetime] = None,
+        executor: Any = None,
+        ntasks: Optional[int] = None,
+        history: Union[str, os.PathLike, None] = None,
+        seed: int = 0,
+        retries: int = 0,
+        timeout: Optional[float] = None,
+        progress: bool = True,
+        _resume: bool = False,
+    ) -> None:
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, got {retries}")
+        if ntasks is not None and ntasks < 1:
+            raise ValueError(f"ntasks must be >= 1, got {ntasks}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.learner = learner
+        self.history = os.fspath(history) if history is not None else None
+        if _resume and self.history is None:
+            raise ValueError("resume needs the history file")
+        self._show_progress = progress
+        self._scratch: Optional[tempfile.TemporaryDirectory] = None
+        spec = _run.RunSpec()
+        spec.learner = learner
+        spec.goal = _goal_predicate(learner, goal, loss_goal, npoints_goal, end_time_goal, duration_goal)
+        spec.duration = _seconds(duration_goal)
+        spec.history = self.history
+        spec.resume = _resume
+        spec.seed = int(seed)
+        spec.retries = int(retries)
+        spec.timeout = timeout
+        spec.metadata = {"python": {"learner": type(learner).__name__}}
+        self._configure_master(spec, learner, executor, ntasks)
+        self._start = time.monotonic()
+        self._cancelled = False
+        self._handle = _run.RunHandle(spec)
+        self.task: concurrent.futures.Future = concurrent.futures.Future()
+        self._watcher = threading.Thread(target=self._watch, name="taskmaster-runner", daemon=True)
+        self._watcher.start()
+
+    def _configure_master(self, spec: Any, learner: Any, executor: Any, ntasks: Optional[int]) -> None:
+        workers = ntasks or _default_workers()
+        spec.workers = workers
+        if executor is None:
+            function = getattr(learner, "function", None)
+            if function is None:
+                raise ValueError("the learner has no function to evaluate; pass executor=Command(...) or similar")
+            self._scratch = tempfile.TemporaryDirectory(prefix="taskmaster-")
+            path = os.path.join(self._scratch.name, "function.pickle")
+            with open(path, "wb") as f:
+                # The parent's import path goes along, as multiprocessing does, so that
+                # a function pickled by reference (defined in a module) imports there.
+                f.write(cloudpickle.dumps(list(sys.path)))
+                cloudpickle.dump(function, f)
+            spec.master = "workers"
+            # Run as a script, not `-m taskmaster._worker`: importing the package
+            # (NumPy, the compiled learners) would slow every worker's start.
+            worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
+            spec.command = [sys.executable, worker, path]
+        elif isinstance(executor, Command):
+            spec.master = "command"
+            spec.command = [str(a) for a in executor.argv]
+        elif isinstance(executor, WorkerProgram):
+            spec.master = "stdio"
+            command = executor.command
+            spec.command = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+        elif isinstance(executor, Vectorized):
+            spec.master = "batch"
+            spec.function = executor.function or learner.function
+            spec.max_batch = int(executor.max_batch)
+            spec.workers = int(executor.evaluators)
+            spec.ask_batch = int(executor.max_batch)
+        elif isinstance(executor, concurrent.futures.Executor):
+            spec.master = "executor"
+            spec.executor = executor
+            spec.function = learner.function
+            if ntasks is None:
+                spec.workers = int(getattr(executor, "_max_workers", 0) or workers)
+        else:
+            raise TypeError(
+                "executor must be None, a concurrent.futures.Executor, Command, WorkerProgram or "
+                f"Vectorized, got {type(executor).__name__}"
+            )
+
+    # --- the background run -----------------------------------------------------
+
+    def _watch(self) -> None:
+        try:
+            self.task.set_result(self._summary())
+        except BaseException as error:  # handed to whoever waits for the task
+            self.task.set_exception(error)
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
+
+    def _summary(self) -> RunSummary:
+        raw = self._handle.result()
+        try:
+            loss = float(self.learner.loss())
+        except Exception:
+            loss = None
+        return RunSummary(
+            npoints=int(getattr(self.learner, "npoints", raw["told"])),
+            told=raw["told"], failed=raw["failed"], retried=raw["retried"], asked=raw["asked"],
+            loss=loss, elapsed=raw["elapsed"], reason=raw["reason"],
+            unresolved=list(raw["unresolved"]), failures=list(raw["failures"]), history=self.history,
+        )
+
+    # --- python-adaptive's AsyncRunner interface ---------------------------------
+
+    def status(self) -> str:
+        """"running", "cancelled", "failed" or "finished"."""
+        if not self.task.done():
+            return "running"
+        if self._cancelled:
+            return "cancelled"
+        return "failed" if self.task.exception() is not None else "finished"
+
+    def cancel(self) -> None:
+        """Ends the run now; points in flight are left unresolved (a resume asks them again)."""
+        self._cancelled = True
+        self._handle.abandon()
+
+    def stop(self) -> None:
+        """Asks for no new points; the run ends once the points in flight are told."""
+        self._handle.request_stop()
+
+    def block_until_done(self, timeout: Optional[float] = None) -> RunSummary:
+        """Waits for the end (Ctrl-C: the first stops asking, the second abandons) and returns the summary."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interrupts = 0
+        line = _ProgressLine(self) if self._show_progress else None
+        try:
+            while True:
+                try:
+                    slice_ = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
+                    if self._handle.wait(slice_):
+                        break
+                    if line is not None:
+                        line.update()
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TimeoutError(f"the run did not end within {timeout} s")
+                except KeyboardInterrupt:
+                    interrupts += 1
+                    if interrupts == 1:
+                        self._handle.request_stop()
+                    else:
+                        self._cancelled = True
+                        self._handle.abandon()
+            self._watcher.join()
+        finally:
+            if line is not None:
+                line.finish()
+        if interrupts:
+            raise KeyboardInterrupt("the run was stopped; its history is complete and it can be resumed")
+        return self.task.result()
+
+    def elapsed_time(self) -> float:
+        """Seconds since the run started."""
+        return self._handle.progress()["elapsed"]
+
+    def progress(self) -> dict:
+        """A snapshot of the counters: asked, told, failed, retried, in_flight, capacity, elapsed."""
+        return self._handle.progress()
+
+    def live_info(self) -> str:
+        """One line describing the run now."""
+        return _ProgressLine.describe(self)
+
+
+class _ProgressLine:
+    """The status line of a run: on a terminal it updates in place; in
+    Jupyter it updates an output; otherwise it prints nothing until the end."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.terminal = sys.stderr.isatty()
+        self.display = None
+        if not self.terminal and "ipykernel" in sys.modules:
+            try:
+                from IPython.display import display
+
+                self.display = display(self.describe(runner), display_id=True)
+            except Exception:
+                self.display = None
+        self.last = 0.0
+
+    @staticmethod
+    def describe(runner: Runner) -> str:
+        p = runner._handle.progress()
+        rate = p["told"] / p["elapsed"] if p["elapsed"] > 0 else 0.0
+        text = (f"{p['told']} points told, {p['failed']} failed, {p['in_flight']} in flight "
+                f"of {p['capacity']}, {rate:,.0f} points/s, {p['elapsed']:.1f} s")
+        try:
+            text += f", loss {runner.learner.loss():.4g}"
+        except Exception:
+            pass
+        return text
+
+    def update(self) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        if self.terminal:
+            sys.stderr.write("\r\x1b[K" + self.describe(self.runner))
+            sys.stderr.flush()
+        elif self.display is not None:
+            self.display.update(self.describe(self.runner))
+
+    def finish(self) -> None:
+        if self.terminal:
+            sys.stderr.write("\r\x1b[K" + self.describe(self.runner) + "\n")
+            sys.stderr.flush()
+        elif self.display is not None:
+            self.display.update(self.describe(self.runner))
+
+
+def run(learner: Any, goal: Optional[Callable[[Any], bool]] = None, **options: Any) -> RunSummary:
+    """Runs ``learner`` until a goal holds and returns a :class:`RunSummary`.
+
+    Goals (the run stops when any holds): ``goal`` (a callable of the
+    learner), ``npoints_goal``, ``loss_goal``, ``duration_goal`` (seconds or
+    a timedelta), ``end_time_goal`` (a datetime). Without any, a learner with
+    ``done()`` runs until done. ``executor`` says where points are evaluated
+    (module docstring), ``ntasks`` how many at once (default: the cores),
+    ``history`` the file recording the run, ``seed`` the run's seed,
+    ``retries`` how often a failed point is tried again, ``timeout`` the
+    seconds a point may take (worker processes and programs). Ctrl-C stops
+    asking and waits for the points in flight; a second Ctrl-C gives them up;
+    either way the history is complete, the workers are gone, and
+    KeyboardInterrupt is raised.
+    """
+    return Runner(learner, goal, **options).block_until_done()
+
+
+def resume(history: Union[str, os.PathLike], learner: Any, goal: Optional[Callable[[Any], bool]] = None,
+           **options: Any) -> RunSummary:
+    """Carries on the run recorded in ``history`` with a fresh ``learner``.
+
+    The record is replayed into the learner (checked as :func:`replay`
+    does), the points asked but never answered are evaluated again, and the
+    run goes on until the goals hold, appending to the same file. The seed
+    is the file's.
+    """
+    options.pop("history", None)
+    return Runner(learner, goal, history=history, _resume=True, **options).block_until_done()
+
+
+def replay(history: Union[str, os.PathLike], learner: Any) -> dict:
+    """Replays the record into a fresh ``learner``, checking every ask.
+
+    Returns the counters at the end of the record; raises
+    :class:`ReplayDivergence` at the first point the learner asks
+    differently.
+    """
+    return dict(_run.replay(os.fspath(history), learner))
+
+
+def read_history(history: Union[str, os.PathLike]) -> History:
+    """The events of a history file as Python dicts (``e`` names the kind),
+    with each segment's settings; ``.to_dataframe()`` gives a DataFrame."""
+    segments, events = _run.read_history(os.fspath(history))
+    return History(list(segments), list(events))

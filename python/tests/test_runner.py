@@ -1,0 +1,274 @@
+"""taskmaster.run, Runner, resume, replay and read_history with real worker
+processes, executors, programs and signals."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import taskmaster
+from conftest import HELPERS, run_cli
+
+sys.path.insert(0, str(HELPERS))
+from peak1d import f as peak  # noqa: E402
+
+
+def worker_processes(marker: str) -> list[int]:
+    """Pids of live processes whose command line contains ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+def wait_until_gone(marker: str, seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = worker_processes(marker)
+        if not left:
+            return []
+        time.sleep(0.05)
+    return worker_processes(marker)
+
+
+def events_of(history: Path) -> list[dict]:
+    return [json.loads(line) for line in history.read_text().splitlines()[1:]]
+
+
+def test_run_in_worker_processes_records_a_replayable_history(tmp_path) -> None:
+    history = tmp_path / "run.jsonl"
+    learner = taskmaster.Learner1D(peak, bounds=(-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=300, ntasks=2, history=history, progress=False)
+    assert summary.reason == "goal reached"
+    assert learner.npoints >= 300 == summary.npoints - (summary.npoints - 300)
+    assert all(learner.data[x] == peak(x) for x in learner.data)
+    events = taskmaster.read_history(history)
+    tells = [e for e in events if e["e"] == "tell"]
+    assert len(tells) == learner.npoints
+    assert {e["worker"] for e in tells} == {0, 1}
+    assert events.events[-1]["e"] == "end"
+    counters = taskmaster.replay(history, taskmaster.Learner1D(peak, bounds=(-1, 1)))
+    assert counters["told"] == learner.npoints
+    assert wait_until_gone("taskmaster/_worker.py") == []
+
+
+def test_replay_says_where_a_history_diverges(tmp_path) -> None:
+    history = tmp_path / "run.jsonl"
+    taskmaster.run(taskmaster.Learner1D(peak, (-1, 1)), npoints_goal=50, ntasks=1, history=history,
+                   progress=False)
+    lines = history.read_text().splitlines()
+    for i, line in enumerate(lines):
+        event = json.loads(line)
+        if event.get("e") == "ask" and event["step"] == 20:
+            event["x"] = 0.123456
+            lines[i] = json.dumps(event)
+            edited_line = i + 1
+            break
+    history.write_text("\n".join(lines) + "\n")
+    with pytest.raises(taskmaster.ReplayDivergence) as caught:
+        taskmaster.replay(history, taskmaster.Learner1D(peak, (-1, 1)))
+    assert caught.value.step == 20
+    assert caught.value.line == edited_line
+    assert "0.123456" in caught.value.recorded
+
+
+def test_a_crashing_and_a_failing_function_fail_their_points_and_the_run_goes_on(tmp_path) -> None:
+    def fragile(x: float) -> float:
+        if 0.1 < x < 0.2:
+            os._exit(3)  # the worker process dies
+        if -0.2 < x < -0.1:
+            raise ArithmeticError("no value here")
+        return math.sin(5 * x)
+
+    history = tmp_path / "run.jsonl"
+    learner = taskmaster.Learner1D(fragile, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=120, ntasks=2, retries=1, history=history,
+                             progress=False)
+    reasons = [why for _, why in summary.failures]
+    assert any("exited with status 3" in why for why in reasons), reasons
+    assert any("ArithmeticError: no value here" in why for why in reasons), reasons
+    assert learner.npoints >= 120
+    assert not any(0.1 < x < 0.2 or -0.2 < x < -0.1 for x in learner.data)
+    fails = [e for e in events_of(history) if e["e"] == "fail"]
+    assert any(e["retry"] for e in fails) and any(not e["retry"] for e in fails)
+
+
+def test_a_hanging_function_times_out(tmp_path) -> None:
+    def sometimes_hangs(x: float) -> float:
+        if x == 0.0:
+            time.sleep(60)
+        return x * x
+
+    start = time.monotonic()
+    learner = taskmaster.Learner1D(sometimes_hangs, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=20, ntasks=2, timeout=1.0, progress=False)
+    assert time.monotonic() - start < 30
+    assert [x for x, _ in summary.failures] == [0.0]
+    assert "timed out" in summary.failures[0][1]
+    assert 0.0 not in learner.data and learner.npoints >= 20
+
+
+def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(tmp_path) -> None:
+    history = tmp_path / "run.jsonl"
+    child = subprocess.Popen([sys.executable, str(HELPERS / "run_and_wait.py"), str(history), "400", "0.01"],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if history.exists() and sum(1 for e in events_of(history) if e["e"] == "tell") >= 40:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    told_before = {e["id"] for e in events_of(history) if e["e"] == "tell"}
+    assert 40 <= len(told_before) < 400
+    assert wait_until_gone(str(tmp_path)) == []  # workers see their stdin close and exit
+
+    learner = taskmaster.Learner1D(peak, (-1, 1))
+    summary = taskmaster.resume(history, learner, npoints_goal=400, ntasks=2, progress=False)
+    assert summary.reason == "goal reached" and learner.npoints >= 400
+    events = taskmaster.read_history(history)
+    tells = [e["id"] for e in events if e["e"] == "tell"]
+    assert len(tells) == len(set(tells)) == learner.npoints  # nothing told twice, nothing lost
+    assert told_before <= set(tells)
+    asked = [e["x"] for e in events if e["e"] == "ask"]
+    assert len(asked) == len(set(asked))
+    taskmaster.replay(history, taskmaster.Learner1D(peak, (-1, 1)))
+
+
+def test_keyboard_interrupt_ends_the_run_cleanly(tmp_path) -> None:
+    history = tmp_path / "run.jsonl"
+    child = subprocess.Popen([sys.executable, str(HELPERS / "run_and_wait.py"), str(history), "100000", "0.02"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.5)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode != 0 and "KeyboardInterrupt" in stderr
+    events = events_of(history)
+    assert events[-1]["e"] == "end"
+    asked = {e["id"] for e in events if e["e"] == "ask"}
+    resolved = {e["id"] for e in events if e["e"] in ("tell", "fail") and not e.get("retry")}
+    assert asked == resolved  # the first Ctrl-C waits for the points in flight
+    assert wait_until_gone(str(tmp_path)) == []
+    learner = taskmaster.Learner1D(peak, (-1, 1))
+    taskmaster.resume(history, learner, npoints_goal=len(resolved) + 10, ntasks=2, progress=False)
+    assert learner.npoints >= len(resolved) + 10
+
+
+def test_background_runner_can_be_read_and_cancelled(tmp_path) -> None:
+    def slow(x: float) -> float:
+        time.sleep(0.005)
+        return x**2
+
+    learner = taskmaster.Learner1D(slow, (-1, 1))
+    runner = taskmaster.Runner(learner, npoints_goal=10**6, ntasks=2, history=tmp_path / "bg.jsonl",
+                               progress=False)
+    deadline = time.monotonic() + 30
+    while learner.npoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    seen = []
+    for _ in range(10):
+        time.sleep(0.1)
+        seen.append(learner.npoints)
+        assert all(learner.data[x] == x**2 for x in list(learner.data)[:50])
+    assert runner.status() == "running"
+    assert seen[-1] > seen[0] > 0
+    runner.cancel()
+    summary = runner.task.result(timeout=30)
+    assert runner.status() == "cancelled"
+    assert summary.npoints == learner.npoints
+    assert wait_until_gone(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("pool", [concurrent.futures.ThreadPoolExecutor, concurrent.futures.ProcessPoolExecutor])
+def test_any_concurrent_futures_executor(pool) -> None:
+    from pool_functions import exp_except_at_zero
+
+    learner = taskmaster.Learner1D(exp_except_at_zero, (-1, 1))
+    with pool(max_workers=2) as executor:
+        summary = taskmaster.run(learner, npoints_goal=100, executor=executor, progress=False)
+    assert learner.npoints >= 100
+    assert all(learner.data[x] == math.exp(x) for x in learner.data)
+    assert summary.failures == [(0.0, "ValueError: zero")]
+
+
+def test_a_function_failing_everywhere_ends_the_run_with_the_reason() -> None:
+    def local(x: float) -> float:  # plain pickle cannot send it to a process pool
+        return x
+
+    learner = taskmaster.Learner1D(local, (-1, 1))
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2) as executor:
+        with pytest.raises(RuntimeError, match="every one of the first .* points failed.*pickle"):
+            taskmaster.run(learner, npoints_goal=100, executor=executor, progress=False)
+    assert learner.npoints == 0
+
+
+def test_a_vectorised_function_gets_whole_batches() -> None:
+    sizes = []
+
+    def ring(points: np.ndarray) -> np.ndarray:
+        sizes.append(len(points))
+        assert points.ndim == 2 and points.shape[1] == 2
+        r = (points**2).sum(axis=1) - 0.5625
+        return points[:, 0] + np.exp(-r * r / 0.0016)
+
+    learner = taskmaster.Learner2D(None, bounds=[(-1, 1), (-1, 1)])
+    summary = taskmaster.run(learner, npoints_goal=2000,
+                             executor=taskmaster.Vectorized(ring, max_batch=50), progress=False)
+    assert learner.npoints >= 2000 and summary.failed == 0
+    assert max(sizes) == 50 and len(sizes) < 2000 / 10
+    x, y = next(iter(learner.data))
+    assert learner.data[(x, y)] == pytest.approx(ring(np.array([[x, y]]))[0])
+
+
+def test_a_program_per_point_and_a_history_from_the_command_line_tool(cli, tmp_path) -> None:
+    history = tmp_path / "cli.jsonl"
+    program = [sys.executable, str(HELPERS / "peak1d.py"), "{x}"]
+    run_cli(cli, ["--learner", "1d", "--bounds", "-1,1", "--goal", "npoints=40", "-j", "2", "--", *program],
+            history)
+    taskmaster.replay(history, taskmaster.Learner1D(peak, (-1, 1)))
+    learner = taskmaster.Learner1D(peak, (-1, 1))
+    summary = taskmaster.resume(history, learner, npoints_goal=60, executor=taskmaster.Command(program),
+                                ntasks=2, progress=False)
+    assert summary.reason == "goal reached" and learner.npoints >= 60
+    assert all(learner.data[x] == peak(x) for x in learner.data)
+    taskmaster.replay(history, taskmaster.Learner1D(peak, (-1, 1)))
+
+
+def test_bad_arguments() -> None:
+    learner = taskmaster.Learner1D(peak, (-1, 1))
+    with pytest.raises(ValueError, match="no goal"):
+        taskmaster.run(learner)
+    with pytest.raises(TypeError, match="executor"):
+        taskmaster.run(learner, npoints_goal=1, executor="threads")
+    with pytest.raises(ValueError, match="ntasks"):
+        taskmaster.run(learner, npoints_goal=1, ntasks=0)
+    with pytest.raises(ValueError, match="retries"):
+        taskmaster.run(learner, npoints_goal=1, retries=-1)
+    assert learner.npoints == 0
+
+
+def test_a_learner_with_done_runs_until_done() -> None:
+    learner = taskmaster.SequenceLearner(lambda x: x * 2, [1, 2, 3, 4, 5])
+    summary = taskmaster.run(learner, ntasks=2, progress=False)
+    assert learner.done() and summary.npoints == 5
+    assert learner.result() == [2, 4, 6, 8, 10]
