@@ -416,6 +416,10 @@ class RunHandle {
   }
 
   void body() {
+    // One Python thread state for the whole run: each call into Python then
+    // only takes the GIL instead of creating and destroying a thread state.
+    std::optional<py::gil_scoped_acquire> thread_state(std::in_place);
+    std::optional<py::gil_scoped_release> without_gil(std::in_place);
     try {
       if (spec_.master == "workers" || spec_.master == "stdio") {
         WorkerOptions options;
@@ -460,8 +464,9 @@ class RunHandle {
       std::lock_guard lock(mutex_);
       error_ = std::current_exception();
     }
+    without_gil.reset();
+    thread_state.reset();
     {
-      // The learner adapter is released here, under the GIL it needs.
       std::lock_guard lock(mutex_);
       done_ = true;
     }
