@@ -33,6 +33,7 @@
 #include <taskmaster/history/replay_divergence.hpp>
 #include <taskmaster/masters/batch_master.hpp>
 #include <taskmaster/masters/command_master.hpp>
+#include <taskmaster/masters/serial_master.hpp>
 #include <taskmaster/masters/stdio_master.hpp>
 #include <taskmaster/masters/subprocess.hpp>
 
@@ -41,8 +42,9 @@ namespace {
 
 /// The exception text of the Python error being handled, as "Type: message".
 std::string describe_python_error(py::error_already_set& e) {
-  std::string text = e.what();
-  return text;
+  py::gil_scoped_acquire gil;
+  const std::string type = py::str(e.type().attr("__name__"));
+  return type + ": " + std::string(py::str(e.value()));
 }
 
 /// Any learner with python-adaptive's interface, as the loop sees a learner.
@@ -264,6 +266,8 @@ struct RunSpec {
   std::optional<double> timeout;
   py::object goal;  // callable(learner) -> bool, or None
   std::optional<double> duration;
+  std::optional<std::uint64_t> npoints_goal;
+  std::uint64_t npoints_at_start = 0;
   std::optional<std::string> history;
   bool resume = false;
   std::uint64_t seed = 0;
@@ -361,13 +365,22 @@ class RunHandle {
     StopCondition stop = stop::when("stopped", [this](const Progress&) {
       return stop_.load() && held("stopped");
     });
+    if (spec_.npoints_goal) {
+      // learner.npoints grows by one per result told (python-adaptive's
+      // npoints), so the loop's own count answers without calling Python.
+      const std::uint64_t goal = *spec_.npoints_goal;
+      const std::uint64_t start = spec_.npoints_at_start;
+      stop = std::move(stop) || stop::when("npoints", [this, goal, start](const Progress& p) {
+               return start + p.told >= goal && held("goal reached");
+             });
+    }
     if (spec_.duration) {
       const double seconds = *spec_.duration;
       stop = std::move(stop) || stop::when("duration", [this, seconds](const Progress& p) {
                return p.seconds() >= seconds && held("duration goal reached");
              });
     }
-    if (goal_) {
+    if (goal_ && !goal_.is_none()) {
       stop = std::move(stop) || stop::when("goal", [this](const Progress&) {
                py::gil_scoped_acquire gil;
                return goal_(spec_.learner).template cast<bool>() && held("goal reached");
@@ -442,6 +455,18 @@ class RunHandle {
         run_on(*master);
         py::gil_scoped_acquire gil;
         master.reset();
+      } else if (spec_.master == "serial") {
+        py::object function = python_function_;
+        SerialMaster<Value, Value> master([function](const Value& x) {
+          py::gil_scoped_acquire gil;
+          try {
+            return to_value(function(from_value(x)));
+          } catch (py::error_already_set& e) {
+            // A failure of the point, with the exception's type and message.
+            throw std::runtime_error(describe_python_error(e));
+          }
+        });
+        run_on(master);
       } else if (spec_.master == "batch") {
         py::object function = python_function_;
         BatchMaster<Value, Value> master(
@@ -608,6 +633,8 @@ PYBIND11_MODULE(_run, m) {
       .def_readwrite("timeout", &RunSpec::timeout)
       .def_readwrite("goal", &RunSpec::goal)
       .def_readwrite("duration", &RunSpec::duration)
+      .def_readwrite("npoints_goal", &RunSpec::npoints_goal)
+      .def_readwrite("npoints_at_start", &RunSpec::npoints_at_start)
       .def_readwrite("history", &RunSpec::history)
       .def_readwrite("resume", &RunSpec::resume)
       .def_readwrite("seed", &RunSpec::seed)

@@ -7,6 +7,8 @@ any run replayed exactly. The keyword names are python-adaptive's runner's.
 
 Where points are evaluated (``executor=``):
 
+- :class:`Sequential`: ``learner.function`` in this process, one point at
+  a time (also python-adaptive's ``SequentialExecutor``);
 - ``None`` (default): ``learner.function`` in worker processes, shipped
   with cloudpickle; a worker that crashes or hangs (``timeout=``) is
   replaced and its point retried (``retries=``) or recorded as failed;
@@ -57,6 +59,7 @@ __all__ = [
     "Command",
     "WorkerProgram",
     "Vectorized",
+    "Sequential",
 ]
 
 
@@ -90,6 +93,12 @@ class WorkerProgram:
     docs/worker-protocol.md), e.g. ``WorkerProgram("python3 model.py")``."""
 
     command: Union[str, Sequence[str]]
+
+
+@dataclass
+class Sequential:
+    """Evaluates ``learner.function`` in this process, one point at a time:
+    the fastest choice for cheap functions, and for debugging."""
 
 
 @dataclass
@@ -170,12 +179,10 @@ def _goal_predicate(
         checks.append(goal)
     if loss_goal is not None:
         checks.append(lambda l: l.loss() <= loss_goal)
-    if npoints_goal is not None:
-        checks.append(lambda l: l.npoints >= npoints_goal)
     if end_time_goal is not None:
         checks.append(lambda l: _dt.datetime.now() >= end_time_goal)
     if not checks:
-        if duration_goal is not None:
+        if duration_goal is not None or npoints_goal is not None:
             return None
         if hasattr(learner, "done"):
             return lambda l: l.done()
@@ -247,6 +254,10 @@ class Runner:
         spec.learner = learner
         spec.goal = _goal_predicate(learner, goal, loss_goal, npoints_goal, end_time_goal, duration_goal)
         spec.duration = _seconds(duration_goal)
+        if npoints_goal is not None:
+            spec.npoints_goal = int(npoints_goal)
+            # A resumed learner is filled by the replay, which the loop counts itself.
+            spec.npoints_at_start = 0 if _resume else int(getattr(learner, "npoints", 0))
         spec.history = self.history
         spec.resume = _resume
         spec.seed = int(seed)
@@ -293,6 +304,12 @@ class Runner:
             spec.max_batch = int(executor.max_batch)
             spec.workers = int(executor.evaluators)
             spec.ask_batch = int(executor.max_batch)
+        elif isinstance(executor, Sequential) or type(executor).__name__ == "SequentialExecutor":
+            # In the loop's own thread, one point at a time (python-adaptive's
+            # SequentialExecutor means the same): no other process, no queue.
+            spec.master = "serial"
+            spec.function = learner.function
+            spec.workers = 1
         elif isinstance(executor, concurrent.futures.Executor):
             spec.master = "executor"
             spec.executor = executor

@@ -272,3 +272,28 @@ def test_a_learner_with_done_runs_until_done() -> None:
     summary = taskmaster.run(learner, ntasks=2, progress=False)
     assert learner.done() and summary.npoints == 5
     assert learner.result() == [2, 4, 6, 8, 10]
+
+
+def test_sequential_evaluation_in_this_process(tmp_path) -> None:
+    calls = []
+
+    def f(x: float) -> float:
+        calls.append(x)
+        if x == 0.0:
+            raise ZeroDivisionError("at zero")
+        return x**3
+
+    learner = taskmaster.Learner1D(f, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=500, executor=taskmaster.Sequential(),
+                             history=tmp_path / "seq.jsonl", progress=False)
+    assert learner.npoints == 500 and summary.reason == "goal reached"
+    assert len(calls) == 501  # every point once, in this process
+    assert summary.failures == [(0.0, "ZeroDivisionError: at zero")]
+    taskmaster.replay(tmp_path / "seq.jsonl", taskmaster.Learner1D(f, (-1, 1)))
+
+
+def test_npoints_goal_counts_data_the_learner_already_has() -> None:
+    learner = taskmaster.Learner1D(peak, (-1, 1))
+    learner.tell_many([-1.0, 0.0, 1.0], [peak(-1.0), peak(0.0), peak(1.0)])
+    summary = taskmaster.run(learner, npoints_goal=10, executor=taskmaster.Sequential(), progress=False)
+    assert learner.npoints == 10 and summary.told == 7
