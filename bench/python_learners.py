@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Any, Callable
 
+from python_report import Report
+
 # python-adaptive 1.5.2 on a 2-core Debian 12 VM, the same loop in a fresh
 # process (bench/README.md, 2026-12-02): used when it is not importable.
 RECORDED_ADAPTIVE = {"learner1d": 10_246.0, "learner2d": 355.0}
@@ -107,28 +109,6 @@ def measure(library: str, kind: str, n: int, processes: int) -> list[dict[str, f
 
 def adaptive_importable() -> bool:
     return subprocess.run([sys.executable, "-c", "import adaptive"], capture_output=True).returncode == 0
-
-
-class Report:
-    """Prints figures as readable lines or, with --json, one JSON object each."""
-
-    def __init__(self, as_json: bool, quick: bool) -> None:
-        self.as_json, self.quick, self.missed = as_json, quick, []
-
-    def figure(self, name: str, value: float, unit: str, target: float | None = None,
-               lower_is_better: bool = False, note: str = "", **parameters: Any) -> None:
-        passed = target is None or (value <= target if lower_is_better else value >= target)
-        if not passed:
-            self.missed.append(name)
-        if self.as_json:
-            print(json.dumps({"name": name, "value": value, "unit": unit, "target": target,
-                              "passed": passed, "quick": self.quick, **parameters}), flush=True)
-            return
-        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-        goal = ""
-        if target is not None:
-            goal = f"  (target {'<=' if lower_is_better else '>='} {target:g}: {'met' if passed else 'MISSED'})"
-        print(f"{name:<34} {shown:>12} {unit:<10}{goal}  {note}".rstrip(), flush=True)
 
 
 def main() -> int:

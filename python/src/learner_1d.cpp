@@ -20,56 +20,10 @@
 #include <taskmaster/learners/learner_1d.hpp>
 
 #include "conversions.hpp"
+#include "interval_losses.hpp"
 
 namespace taskmaster::python {
 namespace {
-
-/// A built-in loss by the name and parameters the Python side recognised.
-IntervalLoss native_interval_loss(const std::string& name, const py::dict& params) {
-  auto param = [&](const char* key, double fallback) {
-    return params.contains(key) ? to_double(params[key], key) : fallback;
-  };
-  if (name == "uniform") return losses_1d::uniform();
-  if (name == "default") return losses_1d::distance();
-  if (name == "abs_min_log") return losses_1d::abs_min_log();
-  if (name == "triangle") return losses_1d::triangle();
-  if (name == "curvature") {
-    return losses_1d::curvature(param("area_factor", 1.0), param("euclid_factor", 0.02),
-                                param("horizontal_factor", 0.02));
-  }
-  if (name == "resolution") {
-    return losses_1d::resolution(param("min_length", 0.0), param("max_length", 1.0));
-  }
-  throw py::value_error("unknown Learner1D loss: " + name);
-}
-
-/// A loss written in Python with python-adaptive's signature loss(xs, ys):
-/// xs and ys hold 2 * nth_neighbors + 2 scaled points, None where a
-/// neighbour does not exist; ys are floats, or arrays for vector outputs.
-IntervalLoss python_interval_loss(py::object function, std::size_t nth_neighbors) {
-  IntervalLoss loss;
-  loss.name = "python";
-  loss.nth_neighbors = nth_neighbors;
-  loss.evaluate = [function = std::move(function)](const IntervalNeighborhood& n) {
-    const std::size_t size = n.size();
-    py::tuple xs(size);
-    py::tuple ys(size);
-    const bool scalar = n.components() == 1;
-    for (std::size_t i = 0; i < size; ++i) {
-      if (!n.has(i)) {
-        PyTuple_SET_ITEM(xs.ptr(), static_cast<Py_ssize_t>(i), Py_NewRef(Py_None));
-        PyTuple_SET_ITEM(ys.ptr(), static_cast<Py_ssize_t>(i), Py_NewRef(Py_None));
-        continue;
-      }
-      PyTuple_SET_ITEM(xs.ptr(), static_cast<Py_ssize_t>(i), PyFloat_FromDouble(n.x(i)));
-      auto y = n.y(i);
-      py::object value = output_object(y.data(), y.size(), scalar);
-      PyTuple_SET_ITEM(ys.ptr(), static_cast<Py_ssize_t>(i), value.release().ptr());
-    }
-    return to_double(function(xs, ys), "the value returned by the loss function");
-  };
-  return loss;
-}
 
 /// Evaluates a built-in loss on python-adaptive's (xs, ys), so that the
 /// native loss objects can also be called as functions.

@@ -375,6 +375,12 @@ class Learner1D {
     encode(text, failed_points());
     text += ",\"y_scale_at_last_recompute\":";
     encode(text, old_y_scale_);
+    // The y range may reach beyond the values in `data` (AverageLearner1D
+    // widens it with single samples around their averages).
+    text += ",\"y_low\":";
+    encode(text, y_low_);
+    text += ",\"y_high\":";
+    encode(text, y_high_);
     std::vector<std::pair<double, double>> losses;
     for (const auto& [x, slot] : index_) {
       if (slab_[slot].state == State::real) losses.emplace_back(x, slab_[slot].loss_real);
@@ -410,6 +416,15 @@ class Learner1D {
         fail(x);
       }
       old_y_scale_ = decode<double>(state.at("y_scale_at_last_recompute"));
+      if (state.contains("y_low") && state.contains("y_high")) {
+        auto low = decode<std::vector<double>>(state.at("y_low"));
+        auto high = decode<std::vector<double>>(state.at("y_high"));
+        if (!low.empty() && low.size() == components_ && high.size() == components_) {
+          y_low_ = std::move(low);
+          y_high_ = std::move(high);
+          y_scale_ = scale_of_range();
+        }
+      }
       for (const auto& [x, loss] :
            decode<std::vector<std::pair<double, double>>>(state.at("losses"))) {
         auto it = index_.find(x);
@@ -697,7 +712,7 @@ class Learner1D {
       // As Python's min and max with the old bound first: a NaN is ignored.
       if (v[0] < y_low_[0]) y_low_[0] = v[0];
       if (v[0] > y_high_[0]) y_high_[0] = v[0];
-      y_scale_ = y_high_[0] - y_low_[0];
+      y_scale_ = scale_of_range();
       return;
     }
     // Vectors: NaN-ignoring per component (numpy's nanmin/nanmax); the first
@@ -713,16 +728,19 @@ class Learner1D {
           y_high_[k] = std::isnan(v[k]) ? y_high_[k] : v[k];
       }
     }
+    y_scale_ = scale_of_range();
+  }
+
+  /// The largest extent of the y range over the components (NaN if one is NaN).
+  [[nodiscard]] double scale_of_range() const {
+    if (components_ == 1) return y_high_[0] - y_low_[0];
     double largest = -std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < c; ++k) {
+    for (std::size_t k = 0; k < components_; ++k) {
       const double range = y_high_[k] - y_low_[k];
-      if (std::isnan(range)) {
-        largest = range;
-        break;
-      }
+      if (std::isnan(range)) return range;
       largest = std::max(largest, range);
     }
-    y_scale_ = largest;
+    return largest;
   }
 
   void recompute_all_losses() {
