@@ -139,4 +139,24 @@ TEST(AverageLearner1D, SaveAndLoadGiveTheSameFutureAsks) {
   }
 }
 
+TEST(AverageLearner1D, SaveAndLoadKeepTheRangeOfSingleSamples) {
+  // Rare large samples widen the learner's y range far beyond the averages
+  // it saves; a loaded learner must still scale its losses by that range.
+  auto outliers = [](const Sample& p) { return noisy_step(p) + (p.first % 7 == 3 ? 4.0 : 0.0); };
+  AverageLearner1D original(-1.0, 1.0, {.min_samples = 10});
+  for (int i = 0; i < 300; ++i) {
+    const auto p = *original.ask(0);
+    original.tell(p, outliers(p));
+  }
+  AverageLearner1D loaded(-1.0, 1.0, {.min_samples = 10});
+  loaded.load(nlohmann::json::parse(original.save().dump()));
+  for (int i = 0; i < 2000; ++i) {
+    const auto a = *original.ask(0);
+    const auto b = *loaded.ask(0);
+    ASSERT_EQ(a, b) << i;
+    original.tell(a, outliers(a));
+    loaded.tell(b, outliers(b));
+  }
+}
+
 }  // namespace
