@@ -124,34 +124,21 @@ class PyLearner1D {
     }
     const double* x = xs.data();
     const double* y = ys.data();
-    // Points already known keep their first value, as with tell.
-    std::vector<std::size_t> fresh;
-    fresh.reserve(n);
-    {
-      py::object key;
-      for (std::size_t i = 0; i < n; ++i) {
-        key = new_float(x[i]);
-        if (PyDict_Contains(data_.ptr(), key.ptr()) != 1) fresh.push_back(i);
-      }
-    }
+    // Points already known keep their first value, as with tell: the C++
+    // learner skips them, and the dict keeps its entry (setdefault).
     translate_errors([&] {
       if (auto* l = std::get_if<Scalar>(&learner_)) {
-        std::vector<double> fx(fresh.size()), fy(fresh.size());
-        for (std::size_t k = 0; k < fresh.size(); ++k) fx[k] = x[fresh[k]], fy[k] = y[fresh[k]];
-        l->tell_many(fx, fy, force);
+        l->tell_many(std::vector<double>(x, x + n), std::vector<double>(y, y + n), force);
       } else {
-        std::vector<double> fx(fresh.size());
-        std::vector<std::vector<double>> fy(fresh.size());
-        for (std::size_t k = 0; k < fresh.size(); ++k) {
-          fx[k] = x[fresh[k]];
-          fy[k].assign(y + fresh[k] * c, y + (fresh[k] + 1) * c);
-        }
-        std::get<Vector>(learner_).tell_many(fx, fy, force);
+        std::vector<std::vector<double>> rows(n);
+        for (std::size_t i = 0; i < n; ++i) rows[i].assign(y + i * c, y + (i + 1) * c);
+        std::get<Vector>(learner_).tell_many(std::vector<double>(x, x + n), rows, force);
       }
     });
-    for (std::size_t i : fresh) {
+    for (std::size_t i = 0; i < n; ++i) {
+      py::object key = new_float(x[i]);
       py::object value = scalar ? new_float(y[i]) : output_object(y + i * c, c, false);
-      if (PyDict_SetItem(data_.ptr(), new_float(x[i]).ptr(), value.ptr()) != 0) {
+      if (PyDict_SetDefault(data_.ptr(), key.ptr(), value.ptr()) == nullptr) {
         throw py::error_already_set();
       }
     }
