@@ -22,7 +22,7 @@ ctest --test-dir build/debug --output-on-failure -j "$jobs"
 echo "== Python package: pip install into a fresh venv, then its tests"
 # The tests compare the Python learners with the C++ ones through the
 # taskmaster tool of the debug build.
-venv=build/venv
+venv="$PWD/build/venv"
 rm -rf "$venv"
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 "$venv/bin/pip" install --no-build-isolation -q .
@@ -37,6 +37,6 @@ ctest --preset asan -j "$jobs"
 
 echo "== ThreadSanitizer build, concurrency tests"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target test_thread_master test_batch_master test_loop test_replay test_resume killable_run test_process_master test_command_master test_stdio_master json_lines_worker
+cmake --build --preset tsan -j "$jobs" --target test_thread_master test_batch_master test_loop test_replay test_resume killable_run test_process_master test_command_master test_stdio_master json_lines_worker test_history_writers
 # TSan needs a narrower address-space randomisation than recent kernels use.
 setarch "$(uname -m)" -R ctest --preset tsan -j "$jobs"
