@@ -113,7 +113,10 @@ TEST(AverageLearner, AParallelRunIsReplayedExactly) {
   AverageLearner learner(0.1);
   ThreadMaster<std::uint64_t, double> master(sleepy_sample, 4);
   auto summary = evaluate(master, learner, stop::learner_done(), {.ask_batch = 3});
-  ASSERT_TRUE(learner.done());
+  // The run stops asking once the learner is done; the samples still in
+  // flight are told afterwards and may move the estimate back over its
+  // tolerance, so `done()` itself is not asserted after the drain.
+  ASSERT_EQ(summary.reason, "learner done");
   EXPECT_GT(learner.nonfinite_count(), 0u);
   AverageLearner fresh(0.1);
   replay(summary.history, fresh);
