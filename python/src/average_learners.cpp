@@ -27,8 +27,8 @@
 #include <taskmaster/learners/average_learner.hpp>
 #include <taskmaster/learners/average_learner_1d.hpp>
 
-#include "interval_losses.hpp"
 #include "conversions.hpp"
+#include "interval_losses.hpp"
 
 namespace taskmaster::python {
 namespace {

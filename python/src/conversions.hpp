@@ -29,7 +29,9 @@ inline double to_double(py::handle value, const char* what) {
 }
 
 /// A new Python float (owned reference wrapped in py::object).
-inline py::object new_float(double d) { return py::reinterpret_steal<py::object>(PyFloat_FromDouble(d)); }
+inline py::object new_float(double d) {
+  return py::reinterpret_steal<py::object>(PyFloat_FromDouble(d));
+}
 
 /// A list of Python floats.
 inline py::list float_list(const std::vector<double>& values) {
@@ -43,7 +45,7 @@ inline py::list float_list(const std::vector<double>& values) {
 /// An output value as python-adaptive keeps it: Python ints and floats as
 /// they are, anything else as a float NumPy array.
 struct Output {
-  py::object stored;           // what goes into `learner.data`
+  py::object stored;  // what goes into `learner.data`
   bool scalar = true;
   double first = 0.0;          // the value, or the first component
   std::vector<double> values;  // the components, flattened (arrays only)
@@ -69,7 +71,8 @@ inline Output read_output(py::handle y, const char* where) {
   auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(y);
   if (!array) {
     PyErr_Clear();
-    throw py::type_error(std::string(where) + ": the value must be a number or an array of numbers, got " +
+    throw py::type_error(std::string(where) +
+                         ": the value must be a number or an array of numbers, got " +
                          std::string(py::str(py::type::of(y).attr("__name__"))));
   }
   if (array.size() == 0) {

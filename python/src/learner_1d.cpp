@@ -31,7 +31,8 @@ double call_native_interval_loss(const std::string& name, const py::dict& params
                                  const py::sequence& xs, const py::sequence& ys) {
   const IntervalLoss loss = native_interval_loss(name, params);
   const std::size_t size = 2 * loss.nth_neighbors + 2;
-  if (static_cast<std::size_t>(py::len(xs)) != size || static_cast<std::size_t>(py::len(ys)) != size) {
+  if (static_cast<std::size_t>(py::len(xs)) != size ||
+      static_cast<std::size_t>(py::len(ys)) != size) {
     throw py::value_error("loss " + name + " takes " + std::to_string(size) + " xs and ys, got " +
                           std::to_string(py::len(xs)) + " and " + std::to_string(py::len(ys)));
   }
@@ -49,7 +50,8 @@ double call_native_interval_loss(const std::string& name, const py::dict& params
     } else if (values.size() != components) {
       throw py::value_error("the ys of a loss must all have the same length");
     }
-    std::copy(values.begin(), values.end(), y.begin() + static_cast<std::ptrdiff_t>(i * components));
+    std::copy(values.begin(), values.end(),
+              y.begin() + static_cast<std::ptrdiff_t>(i * components));
   }
   if (components == 0) throw py::value_error("a loss needs at least the interval's two points");
   return loss.evaluate(IntervalNeighborhood(loss.nth_neighbors, x, y, present, components));
@@ -102,7 +104,8 @@ class PyLearner1D {
     auto xs = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(xs_in);
     if (!xs || xs.ndim() != 1) {
       PyErr_Clear();
-      throw py::value_error("Learner1D.tell_many: xs must be a one-dimensional sequence of numbers");
+      throw py::value_error(
+          "Learner1D.tell_many: xs must be a one-dimensional sequence of numbers");
     }
     auto ys = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(ys_in);
     if (!ys || ys.ndim() == 0 || ys.ndim() > 2) {
@@ -177,7 +180,8 @@ class PyLearner1D {
     return visit([&](const auto& l) {
       const auto data = l.data();
       const std::size_t width = 1 + vdim();
-      py::array_t<double> out({static_cast<py::ssize_t>(data.size()), static_cast<py::ssize_t>(width)});
+      py::array_t<double> out(
+          {static_cast<py::ssize_t>(data.size()), static_cast<py::ssize_t>(width)});
       double* row = out.mutable_data();
       for (const auto& [x, y] : data) {
         row[0] = x;

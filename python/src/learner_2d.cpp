@@ -86,7 +86,8 @@ TriangleLoss python_triangle_loss(py::object callback, const LossContextPtr& con
       for (std::size_t m = 0; m < t.neighbor_points.size(); ++m) {
         p[2 * (3 + m)] = t.neighbor_points[m][0];
         p[2 * (3 + m) + 1] = t.neighbor_points[m][1];
-        for (std::size_t c = 0; c < known; ++c) v[(3 + m) * vdim + c] = t.neighbor_values[m * known + c];
+        for (std::size_t c = 0; c < known; ++c)
+          v[(3 + m) * vdim + c] = t.neighbor_values[m * known + c];
       }
       return to_double(callback(points, values), "the value returned by the loss function");
     });
@@ -126,7 +127,9 @@ py::array_t<double> triangle_losses(const std::string& name, const py::dict& par
   if (values.ndim() < 1 || static_cast<std::size_t>(values.shape(0)) != n) {
     throw py::value_error("values must have one row per point");
   }
-  const std::size_t vdim = values.ndim() == 1 ? 1 : static_cast<std::size_t>(values.size()) / std::max<std::size_t>(n, 1);
+  const std::size_t vdim =
+      values.ndim() == 1 ? 1
+                         : static_cast<std::size_t>(values.size()) / std::max<std::size_t>(n, 1);
   if (n > 0 && static_cast<std::size_t>(values.size()) != n * vdim) {
     throw py::value_error("values must be (n,) or (n, vdim)");
   }
@@ -147,7 +150,8 @@ py::array_t<double> triangle_losses(const std::string& name, const py::dict& par
   const long long* nb = neighbors.data();
   const auto m = static_cast<std::size_t>(simplices.shape(0));
   auto check_index = [&](long long i) {
-    if (i < 0 || static_cast<std::size_t>(i) >= n) throw py::value_error("a simplex refers to a missing point");
+    if (i < 0 || static_cast<std::size_t>(i) >= n)
+      throw py::value_error("a simplex refers to a missing point");
     return static_cast<std::size_t>(i);
   };
   py::array_t<double> out(static_cast<py::ssize_t>(m));
@@ -164,8 +168,9 @@ py::array_t<double> triangle_losses(const std::string& name, const py::dict& par
       vertex[i] = check_index(s[3 * t + i]);
       sample.points[i] = {p[2 * vertex[i]], p[2 * vertex[i] + 1]};
       sample.values[i] = {v + vertex[i] * vdim, vdim};
-      sample.gradients[i] = gradients ? std::span<const double>(gradients->data() + vertex[i] * 2 * vdim, 2 * vdim)
-                                      : std::span<const double>(zeros);
+      sample.gradients[i] =
+          gradients ? std::span<const double>(gradients->data() + vertex[i] * 2 * vdim, 2 * vdim)
+                    : std::span<const double>(zeros);
     }
     if (loss.uses_neighbors) {
       // The vertices of the neighbouring triangles not in this one, sorted
@@ -174,7 +179,8 @@ py::array_t<double> triangle_losses(const std::string& name, const py::dict& par
       for (std::size_t k = 0; k < 3; ++k) {
         const long long j = nb[3 * t + k];
         if (j < 0) continue;
-        if (static_cast<std::size_t>(j) >= m) throw py::value_error("a neighbour refers to a missing simplex");
+        if (static_cast<std::size_t>(j) >= m)
+          throw py::value_error("a neighbour refers to a missing simplex");
         for (std::size_t i = 0; i < 3; ++i) {
           const std::size_t w = check_index(s[3 * static_cast<std::size_t>(j) + i]);
           if (w != vertex[0] && w != vertex[1] && w != vertex[2]) across.push_back(w);
@@ -417,7 +423,8 @@ class PyLearner2D {
   py::array_t<double> triangles() const {
     const InCall in_call(*context_);
     const auto triangles = core_.triangles();
-    py::array_t<double> out({static_cast<py::ssize_t>(triangles.size()), py::ssize_t{3}, py::ssize_t{2}});
+    py::array_t<double> out(
+        {static_cast<py::ssize_t>(triangles.size()), py::ssize_t{3}, py::ssize_t{2}});
     double* o = out.mutable_data();
     for (const auto& t : triangles)
       for (const auto& p : t) *o++ = p[0], *o++ = p[1];
@@ -462,8 +469,9 @@ class PyLearner2D {
 
   static Bounds2D read_bounds(const py::sequence& bounds) {
     if (py::len(bounds) != 2) {
-      throw py::value_error("Learner2D: bounds must be two pairs [(x_min, x_max), (y_min, y_max)], got " +
-                            std::to_string(py::len(bounds)) + " items");
+      throw py::value_error(
+          "Learner2D: bounds must be two pairs [(x_min, x_max), (y_min, y_max)], got " +
+          std::to_string(py::len(bounds)) + " items");
     }
     Bounds2D box{};
     for (std::size_t d = 0; d < 2; ++d) {
@@ -498,7 +506,8 @@ class PyLearner2D {
     }
     if (components == 0) throw py::value_error(std::string(where) + ": an empty vector value");
     if (kind_ == Scalar) {
-      throw py::value_error(std::string(where) + ": a vector value told to a learner of scalar values");
+      throw py::value_error(std::string(where) +
+                            ": a vector value told to a learner of scalar values");
     }
     if (kind_ == Vector) {
       if (components != vdim_) {
@@ -543,18 +552,18 @@ PyObject* fast_tell(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
   return call_guarded([&]() -> py::object {
     std::array<PyObject*, 2> a{};
     fastcall_arguments<2>("tell", {"point", "value"}, args, nargs, kwnames, a);
-    if (a[0] == nullptr || a[1] == nullptr) throw py::type_error("tell() takes a point and a value");
+    if (a[0] == nullptr || a[1] == nullptr)
+      throw py::type_error("tell() takes a point and a value");
     self_of<PyLearner2D>(self).tell(a[0], a[1]);
     return py::none();
   });
 }
 
-PyMethodDef ask_method{
-    "ask", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_ask)),
-    METH_FASTCALL | METH_KEYWORDS,
-    "ask($self, /, n, tell_pending=True)\n--\n\n"
-    "Up to n points to evaluate next and the loss improvement expected of each: "
-    "(points, loss_improvements). With tell_pending the points become pending."};
+PyMethodDef ask_method{"ask", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_ask)),
+                       METH_FASTCALL | METH_KEYWORDS,
+                       "ask($self, /, n, tell_pending=True)\n--\n\n"
+                       "Up to n points to evaluate next and the loss improvement expected of each: "
+                       "(points, loss_improvements). With tell_pending the points become pending."};
 PyMethodDef tell_method{
     "tell", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(fast_tell)),
     METH_FASTCALL | METH_KEYWORDS,
@@ -580,8 +589,8 @@ PYBIND11_MODULE(_learner_2d, m) {
              if (!PySequence_Check(bounds.ptr())) {
                throw py::value_error("Learner2D: bounds must be a sequence of (min, max) pairs");
              }
-             return std::make_unique<PyLearner2D>(std::move(function), bounds.cast<py::sequence>(), spec[0], name,
-                                                  spec[2].cast<py::dict>(), spec[3]);
+             return std::make_unique<PyLearner2D>(std::move(function), bounds.cast<py::sequence>(),
+                                                  spec[0], name, spec[2].cast<py::dict>(), spec[3]);
            }),
            py::arg("function"), py::arg("bounds"), py::arg("loss_per_triangle") = py::none())
       .def("ask", &PyLearner2D::ask, py::arg("n"), py::arg("tell_pending") = true)

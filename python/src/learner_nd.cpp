@@ -52,7 +52,8 @@ double loss_value(const py::handle& result) {
 }
 
 /// A (rows, width) array, or a (rows,) one for scalar values.
-py::array_t<double> value_rows(const double* values, std::size_t rows, std::size_t width, bool scalar) {
+py::array_t<double> value_rows(const double* values, std::size_t rows, std::size_t width,
+                               bool scalar) {
   if (scalar) {
     py::array_t<double> out(static_cast<py::ssize_t>(rows));
     std::copy(values, values + rows, out.mutable_data());
@@ -118,7 +119,8 @@ double call_native_simplex_loss(const std::string& name, const py::dict& params,
     throw py::value_error("the simplex must be (dim + 1, dim) points");
   }
   const auto dim = static_cast<std::size_t>(simplex.shape(1));
-  if (values.ndim() < 1 || values.ndim() > 2 || static_cast<std::size_t>(values.shape(0)) != dim + 1) {
+  if (values.ndim() < 1 || values.ndim() > 2 ||
+      static_cast<std::size_t>(values.shape(0)) != dim + 1) {
     throw py::value_error("the values must be (dim + 1,) or (dim + 1, vdim)");
   }
   const std::size_t vdim = values.ndim() == 1 ? 1 : static_cast<std::size_t>(values.shape(1));
@@ -174,7 +176,8 @@ class PyLearnerND {
         core_(translate_errors([&] { return Core(box_, loss_, 0); })) {
     py::tuple b(dim_);
     for (std::size_t d = 0; d < dim_; ++d) {
-      PyTuple_SET_ITEM(b.ptr(), static_cast<Py_ssize_t>(d), py::make_tuple(box_[d][0], box_[d][1]).release().ptr());
+      PyTuple_SET_ITEM(b.ptr(), static_cast<Py_ssize_t>(d),
+                       py::make_tuple(box_[d][0], box_[d][1]).release().ptr());
     }
     bounds_ = b;
   }
@@ -327,8 +330,8 @@ class PyLearnerND {
     const auto points = DoubleArray::ensure(points_in);
     if (!points || points.ndim() != 2 || static_cast<std::size_t>(points.shape(1)) != dim_) {
       PyErr_Clear();
-      throw py::value_error("LearnerND: interpolation points must form an (m, " + std::to_string(dim_) +
-                            ") array");
+      throw py::value_error("LearnerND: interpolation points must form an (m, " +
+                            std::to_string(dim_) + ") array");
     }
     const auto m = static_cast<std::size_t>(points.shape(0));
     const std::size_t width = vdim();
@@ -404,7 +407,8 @@ class PyLearnerND {
       if (!PySequence_Check(pair.ptr()) || py::len(pair) != 2) {
         throw py::value_error("LearnerND: bounds must be pairs (min, max), one per dimension");
       }
-      box.push_back({to_double(pair[py::int_(0)], "bounds"), to_double(pair[py::int_(1)], "bounds")});
+      box.push_back(
+          {to_double(pair[py::int_(0)], "bounds"), to_double(pair[py::int_(1)], "bounds")});
     }
     return box;
   }
@@ -444,7 +448,8 @@ class PyLearnerND {
     }
     if (components == 0) throw py::value_error(std::string(where) + ": an empty vector value");
     if (kind_ == Scalar) {
-      throw py::value_error(std::string(where) + ": a vector value told to a learner of scalar values");
+      throw py::value_error(std::string(where) +
+                            ": a vector value told to a learner of scalar values");
     }
     if (kind_ == Vector) {
       if (components != vdim_) {
@@ -490,12 +495,12 @@ PYBIND11_MODULE(_learner_nd, m) {
              if (!PySequence_Check(bounds.ptr())) {
                throw py::value_error("LearnerND: bounds must be a sequence of (min, max) pairs");
              }
-             return std::make_unique<PyLearnerND>(std::move(function), bounds.cast<py::sequence>(), spec[0], name,
-                                                  spec[2].cast<py::dict>(),
+             return std::make_unique<PyLearnerND>(std::move(function), bounds.cast<py::sequence>(),
+                                                  spec[0], name, spec[2].cast<py::dict>(),
                                                   spec[3].cast<std::size_t>());
            }),
-           py::arg("func"), py::arg("bounds"), py::arg("loss_per_simplex") = py::none(), py::kw_only(),
-           py::arg("anisotropic") = false, py::arg("triangulation_backend") = "auto")
+           py::arg("func"), py::arg("bounds"), py::arg("loss_per_simplex") = py::none(),
+           py::kw_only(), py::arg("anisotropic") = false, py::arg("triangulation_backend") = "auto")
       .def("ask", &PyLearnerND::ask, py::arg("n"), py::arg("tell_pending") = true)
       .def("tell", &PyLearnerND::tell, py::arg("point"), py::arg("value"))
       .def("tell_many", &PyLearnerND::tell_many, py::arg("xs"), py::arg("ys"))

@@ -93,7 +93,8 @@ inline DoubleArray read_points(py::handle xs, std::size_t dim, const char* where
     throw py::value_error(std::string(where) + ": the points must be numbers, an (n, " +
                           std::to_string(dim) + ") array");
   }
-  if (array.size() == 0) return DoubleArray(std::vector<py::ssize_t>{0, static_cast<py::ssize_t>(dim)});
+  if (array.size() == 0)
+    return DoubleArray(std::vector<py::ssize_t>{0, static_cast<py::ssize_t>(dim)});
   if (array.ndim() != 2 || static_cast<std::size_t>(array.shape(1)) != dim) {
     throw py::value_error(std::string(where) + ": the points must form an (n, " +
                           std::to_string(dim) + ") array, got shape " +
@@ -101,7 +102,8 @@ inline DoubleArray read_points(py::handle xs, std::size_t dim, const char* where
   }
   const double* p = array.data();
   for (py::ssize_t i = 0; i < array.size(); ++i) {
-    if (std::isnan(p[i])) throw py::value_error(std::string(where) + ": a point has a NaN coordinate");
+    if (std::isnan(p[i]))
+      throw py::value_error(std::string(where) + ": a point has a NaN coordinate");
   }
   return array;
 }

@@ -61,24 +61,19 @@ inline Value to_value(py::handle object, int depth = 0) {
     return to_value(py::reinterpret_steal<py::object>(index), depth + 1);
   }
   if (py::hasattr(object, "__float__")) return number_value(PyFloat_AsDouble(object.ptr()));
-  throw py::type_error("a value of type " +
-                       py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
-                       " cannot be recorded (numbers, strings, tuples, lists, arrays and dicts can)");
+  throw py::type_error(
+      "a value of type " + py::str(py::type::of(object).attr("__name__")).cast<std::string>() +
+      " cannot be recorded (numbers, strings, tuples, lists, arrays and dicts can)");
 }
 
 /// A JSON value as a Python object: arrays become tuples.
 inline py::object from_value(const Value& value) {
   switch (value.type()) {
-    case Value::value_t::null:
-      return py::none();
-    case Value::value_t::boolean:
-      return py::bool_(value.get<bool>());
-    case Value::value_t::number_integer:
-      return py::int_(value.get<long long>());
-    case Value::value_t::number_unsigned:
-      return py::int_(value.get<unsigned long long>());
-    case Value::value_t::number_float:
-      return py::float_(value.get<double>());
+    case Value::value_t::null: return py::none();
+    case Value::value_t::boolean: return py::bool_(value.get<bool>());
+    case Value::value_t::number_integer: return py::int_(value.get<long long>());
+    case Value::value_t::number_unsigned: return py::int_(value.get<unsigned long long>());
+    case Value::value_t::number_float: return py::float_(value.get<double>());
     case Value::value_t::string: {
       const auto& s = value.get_ref<const std::string&>();
       if (s == "nan") return py::float_(std::nan(""));
@@ -96,8 +91,7 @@ inline py::object from_value(const Value& value) {
       for (const auto& [k, v] : value.items()) out[py::str(k)] = from_value(v);
       return out;
     }
-    default:
-      return py::none();
+    default: return py::none();
   }
 }
 
@@ -141,8 +135,7 @@ struct Codec<nlohmann::json> {
         out += '}';
         return;
       }
-      default:
-        out += value.dump();
+      default: out += value.dump();
     }
   }
   static nlohmann::json decode(const nlohmann::json& j) { return j; }

@@ -236,7 +236,8 @@ class Abandonable {
   using input_type = typename M::input_type;
   using output_type = typename M::output_type;
 
-  Abandonable(M& inner, const std::atomic<bool>& abandoned) : inner_(inner), abandoned_(abandoned) {}
+  Abandonable(M& inner, const std::atomic<bool>& abandoned)
+      : inner_(inner), abandoned_(abandoned) {}
   [[nodiscard]] std::size_t capacity() const { return inner_.capacity(); }
   void submit(Task<input_type> task) { inner_.submit(std::move(task)); }
   void cancel() { inner_.cancel(); }
@@ -362,9 +363,8 @@ class RunHandle {
   void run_on(M& inner) {
     Abandonable<M> master(inner, abandoned_);
     // Each part notes that it held, so the summary can say which one ended the run.
-    StopCondition stop = stop::when("stopped", [this](const Progress&) {
-      return stop_.load() && held("stopped");
-    });
+    StopCondition stop =
+        stop::when("stopped", [this](const Progress&) { return stop_.load() && held("stopped"); });
     if (spec_.npoints_goal) {
       // learner.npoints grows by one per result told (python-adaptive's
       // npoints), so the loop's own count answers without calling Python.
@@ -474,8 +474,8 @@ class RunHandle {
               py::gil_scoped_acquire gil;
               py::list inputs;
               for (const auto& x : xs) inputs.append(from_value(x));
-              py::object ys = py::module_::import("taskmaster.runner").attr("_call_batch")(
-                  function, inputs);
+              py::object ys =
+                  py::module_::import("taskmaster.runner").attr("_call_batch")(function, inputs);
               std::vector<Value> out;
               for (py::handle y : ys) out.push_back(to_value(y));
               return out;
@@ -595,19 +595,11 @@ py::tuple read_history_file(const std::string& path) {
         d["worker"] = e.worker;
         d["dt"] = e.duration;
         break;
-      case EventKind::cancel:
-        d["id"] = e.id;
-        break;
-      case EventKind::capacity:
-        d["n"] = e.capacity;
-        break;
+      case EventKind::cancel: d["id"] = e.id; break;
+      case EventKind::capacity: d["n"] = e.capacity; break;
       case EventKind::stop:
-      case EventKind::end:
-        d["reason"] = e.text;
-        break;
-      case EventKind::resume:
-        d["segment"] = e.step;
-        break;
+      case EventKind::end: d["reason"] = e.text; break;
+      case EventKind::resume: d["segment"] = e.step; break;
     }
     d["line"] = e.line;
     events.append(d);
