@@ -1,0 +1,74 @@
+#pragma once
+// The live view's web server: the page and its assets, the run's data as
+// JSON, a stream of Server-Sent Events with what is new, and (for the
+// process that runs the run) a stop button guarded by a token.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace taskmaster::cli::watch {
+
+/// Where the live view listens.
+///
+/// @code
+/// taskmaster::cli::watch::LiveOptions options{.port = 0};  // any free port
+/// @endcode
+struct LiveOptions {
+  /// Loopback by default: the run's data and its command line are nobody
+  /// else's business. "0.0.0.0" opens it to the network.
+  std::string bind = "127.0.0.1";
+  /// 0: any free port. The default one falls back to any free port when
+  /// taken; one given explicitly must be free.
+  int port = default_port;
+  bool port_given = false;
+
+  static constexpr int default_port = 8765;
+};
+
+/// Serves the live view of the run recorded in a history file, following
+/// the file as it grows (in a thread of its own) and answering on a pool of
+/// threads. Stops when destroyed.
+///
+/// @code
+/// taskmaster::cli::watch::LiveServer server("run.jsonl", {}, [&] { stop_requested = true; });
+/// server.start();
+/// fmt::print("live view at {}\n", server.url());
+/// @endcode
+class LiveServer {
+ public:
+  /// `on_stop`, if given, is what the page's stop button (POST /api/stop,
+  /// with the token) does; without it the page has no controls.
+  LiveServer(std::filesystem::path history, LiveOptions options,
+             std::function<void()> on_stop = {});
+  LiveServer(const LiveServer&) = delete;
+  LiveServer& operator=(const LiveServer&) = delete;
+  ~LiveServer();
+
+  /// Binds and starts serving; throws std::runtime_error if the address
+  /// cannot be bound.
+  void start();
+  /// Reads the history once more, so that watchers see its last lines.
+  void catch_up();
+  void stop();
+
+  /// The page's address, with the token after '#' (never sent to a server,
+  /// never in a Referer).
+  [[nodiscard]] std::string url() const;
+  [[nodiscard]] int port() const noexcept { return port_; }
+  [[nodiscard]] const std::string& token() const noexcept { return token_; }
+
+  /// Event streams served at once at most; more are answered 503.
+  static constexpr int max_streams = 128;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  std::string token_;
+};
+
+}  // namespace taskmaster::cli::watch

@@ -1,0 +1,136 @@
+#pragma once
+// What the live view shows of a run, built from its history's lines as they
+// are read: the points, the failures, the progress over time, the run's
+// configuration. Served as a snapshot, then as deltas (only what is new), so
+// that a watcher of a long run receives each point once.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "shadow_learner.hpp"
+
+namespace taskmaster::cli::watch {
+
+/// The state of a watched run; thread-safe: one thread applies lines, any
+/// number read.
+///
+/// @code
+/// taskmaster::cli::watch::LiveState state("run.jsonl");
+/// for (const auto& line : follower.poll().lines) state.apply(line);
+/// state.publish(true);
+/// LiveState::Cursor cursor;
+/// std::string first = state.snapshot(cursor);     // everything so far
+/// auto next = state.delta(cursor);                // what came since, if anything
+/// @endcode
+class LiveState {
+ public:
+  /// How far one watcher has been sent the state.
+  struct Cursor {
+    std::uint64_t generation = 0;
+    std::size_t points = 0;
+    std::size_t failures = 0;
+    std::size_t series = 0;
+    std::uint64_t series_epoch = 0;
+    std::uint64_t version = 0;
+  };
+  /// One message for a watcher: "snapshot" (start afresh) or "update".
+  struct Message {
+    std::string kind;
+    std::string json;
+  };
+
+  /// Failures kept one by one (beyond, only counted by reason).
+  static constexpr std::size_t max_failures = 2000;
+  /// Progress samples kept; beyond, every other one is dropped.
+  static constexpr std::size_t max_samples = 1000;
+
+  explicit LiveState(std::string history_name);
+  ~LiveState();
+
+  /// The file was replaced by another run's: forget everything.
+  void restart();
+  /// One complete line of the history (line 1 is its header).
+  void apply(std::string_view line);
+  /// Makes what was applied visible to readers and wakes them. `found`:
+  /// whether the history file exists yet.
+  void publish(bool found);
+  /// Wakes every waiting reader for good (the server is stopping).
+  void close();
+
+  /// Waits until the state changes after `seen`, `timeout` passes or the
+  /// state is closed; returns the current version.
+  std::uint64_t wait_for_change(std::uint64_t seen, std::chrono::milliseconds timeout) const;
+  [[nodiscard]] bool closed() const;
+
+  /// Everything so far as JSON text; sets `cursor` to match.
+  [[nodiscard]] std::string snapshot(Cursor& cursor) const;
+  /// What came since `cursor` (a snapshot if the run was replaced), or
+  /// nothing if nothing did; advances `cursor`.
+  [[nodiscard]] std::optional<Message> delta(Cursor& cursor) const;
+  /// The learned function's picture (see ShadowLearner::mesh), for the
+  /// current state.
+  [[nodiscard]] std::string mesh(const MeshQuery& query) const;
+
+ private:
+  struct Sample {
+    double t, told, failed, busy, capacity, loss;
+  };
+  void apply_header(const nlohmann::json& j);
+  void apply_event(const nlohmann::json& j);
+  void configure(const nlohmann::json& meta);
+  void warn(std::string text);
+  void sample(bool force);
+  [[nodiscard]] nlohmann::json status_json() const;
+  [[nodiscard]] std::string points_json(std::size_t from) const;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  bool closed_ = false;
+  std::string history_name_;
+  std::uint64_t generation_ = 1;
+  std::uint64_t version_ = 0;
+  bool dirty_ = false;
+  bool found_ = false;
+
+  // The run.
+  std::size_t lines_ = 0;
+  bool header_ = false;
+  nlohmann::json run_;  ///< what the page shows of the configuration
+  std::unique_ptr<ShadowLearner> shadow_;
+  std::vector<std::vector<double>> points_;  ///< x components, then y components
+  std::size_t x_components_ = 0;
+  std::size_t y_components_ = 0;
+  std::vector<nlohmann::json> failures_;
+  std::map<std::string, std::uint64_t> reasons_;
+  std::vector<std::string> warnings_;
+  std::unordered_map<std::uint64_t, nlohmann::json> outstanding_;  ///< task id -> x
+  struct WorkerUse {
+    std::uint64_t tasks = 0;
+    double busy = 0;
+  };
+  std::map<int, WorkerUse> workers_;
+  std::uint64_t asked_ = 0, told_ = 0, failed_ = 0, retried_ = 0, cancelled_ = 0;
+  std::size_t capacity_ = 0;
+  std::uint64_t segment_ = 0;
+  double offset_ = 0;  ///< seconds of the segments before this one
+  double now_ = 0;     ///< seconds of the run at its last event
+  std::string phase_ = "waiting";
+  std::string stop_reason_, end_reason_;
+
+  // Progress over time, sampled at most once per `bucket_` seconds.
+  std::vector<Sample> samples_;
+  double bucket_ = 0.05;
+  std::uint64_t series_epoch_ = 1;
+};
+
+}  // namespace taskmaster::cli::watch
