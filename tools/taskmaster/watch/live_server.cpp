@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -255,6 +256,13 @@ void LiveServer::start() {
   // One thread per open connection: each event stream holds one, and a
   // few more answer the page's other requests meanwhile.
   s.server.new_task_queue = [] { return new httplib::ThreadPool(max_streams + 32); };
+  // SO_REUSEADDR (a restarted server gets its port back at once) but not
+  // httplib's default SO_REUSEPORT, which would let a second server share
+  // the port (and its watchers) instead of being told it is taken.
+  s.server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.server.set_keep_alive_timeout(2);
   s.server.set_read_timeout(5);
   s.server.set_write_timeout(5);
