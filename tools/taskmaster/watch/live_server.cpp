@@ -202,29 +202,28 @@ void LiveServer::Impl::routes(const std::string& token) {
     res.set_chunked_content_provider(
         "text/event-stream",
         [this, cursor, started](std::size_t, httplib::DataSink& sink) {
-          if (stopping) {
-            sink.done();
-            return true;
-          }
           std::optional<LiveState::Message> message;
+          std::string text;
           if (!*started) {
             *started = true;
             message = LiveState::Message{"snapshot", state.snapshot(*cursor)};
-            const std::string hello = "retry: 1000\n";
-            if (!sink.write(hello.data(), hello.size())) return false;
+            text = "retry: 1000\n";
           } else {
-            state.wait_for_change(cursor->version, 15s);
-            if (stopping) {
-              sink.done();
-              return true;
-            }
+            if (!stopping) state.wait_for_change(cursor->version, 15s);
             message = state.delta(*cursor);
           }
           // A comment keeps proxies and the browser from closing an idle stream.
-          const std::string text =
-              message ? fmt::format("event: {}\ndata: {}\n\n", message->kind, message->json)
-                      : std::string(": idle\n\n");
+          text += message ? fmt::format("event: {}\ndata: {}\n\n", message->kind, message->json)
+                          : std::string(": idle\n\n");
+          // The last word when the server stops: the page then closes the
+          // stream rather than calling a server that is gone.
+          const bool last = stopping;
+          if (last) text += "event: bye\ndata: {}\n\n";
           if (!sink.write(text.data(), text.size())) return false;  // the watcher left
+          if (last) {
+            sink.done();
+            return true;
+          }
           // At most four messages a second, whatever the run's pace.
           std::unique_lock lock(stop_mutex);
           stop_cv.wait_for(lock, 250ms, [&] { return stopping.load(); });
@@ -302,8 +301,12 @@ void LiveServer::stop() {
     std::lock_guard lock(s.stop_mutex);
     if (s.stopping.exchange(true)) return;
   }
+  // The history's last lines, then a last message on every stream, before
+  // the connections close: a page sees how the run ended.
+  if (s.following.joinable()) s.read_once();
   s.stop_cv.notify_all();
   s.state.close();
+  for (int i = 0; i < 100 && s.streams > 0; ++i) std::this_thread::sleep_for(10ms);
   s.server.stop();
   if (s.listener.joinable()) s.listener.join();
   if (s.following.joinable()) s.following.join();

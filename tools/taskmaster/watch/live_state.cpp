@@ -76,6 +76,7 @@ void LiveState::restart() {
   workers_.clear();
   asked_ = told_ = failed_ = retried_ = cancelled_ = 0;
   capacity_ = 0;
+  busy_since_sample_ = 0;
   segment_ = 0;
   offset_ = now_ = 0;
   phase_ = "waiting";
@@ -193,6 +194,7 @@ void LiveState::apply_event(const nlohmann::json& j) {
   } else if (e == "ask") {
     ++asked_;
     outstanding_[id] = j.at("x");
+    busy_since_sample_ = std::max(busy_since_sample_, outstanding_.size());
     if (x_components_ == 0) {
       std::vector<double> x;
       flatten(j.at("x"), x);
@@ -250,8 +252,12 @@ void LiveState::apply_event(const nlohmann::json& j) {
 void LiveState::sample(bool force) {
   if (!force && !samples_.empty() && now_ < samples_.back().t + bucket_) return;
   const auto loss = shadow_ ? shadow_->loss() : std::nullopt;
+  // Busy: the most tasks in flight since the last sample; a sample taken
+  // just after a result would always find one worker idle.
+  const std::size_t busy = std::max(busy_since_sample_, outstanding_.size());
+  busy_since_sample_ = outstanding_.size();
   samples_.push_back({now_, static_cast<double>(told_), static_cast<double>(failed_),
-                      phase_ == "ended" ? 0.0 : static_cast<double>(outstanding_.size()),
+                      phase_ == "ended" ? 0.0 : static_cast<double>(busy),
                       static_cast<double>(capacity_), loss.value_or(std::nan(""))});
   if (samples_.size() > max_samples) {
     // Half the resolution, for a bounded series however long the run.

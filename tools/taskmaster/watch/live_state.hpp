@@ -121,6 +121,7 @@ class LiveState {
   std::map<int, WorkerUse> workers_;
   std::uint64_t asked_ = 0, told_ = 0, failed_ = 0, retried_ = 0, cancelled_ = 0;
   std::size_t capacity_ = 0;
+  std::size_t busy_since_sample_ = 0;  ///< the most tasks in flight since the last sample
   std::uint64_t segment_ = 0;
   double offset_ = 0;  ///< seconds of the segments before this one
   double now_ = 0;     ///< seconds of the run at its last event

@@ -50,6 +50,11 @@ function connect() {
   const events = new EventSource('api/events');
   events.addEventListener('snapshot', (e) => applySnapshot(JSON.parse(e.data)));
   events.addEventListener('update', (e) => applyUpdate(JSON.parse(e.data)));
+  events.addEventListener('bye', () => {
+    events.close();
+    $('connection').textContent = 'the server stopped';
+    $('connection').className = 'bad';
+  });
   events.onopen = () => { $('connection').textContent = 'live'; $('connection').className = 'ok'; };
   // The browser reconnects by itself (and receives a snapshot again).
   events.onerror = () => { $('connection').textContent = 'reconnecting'; $('connection').className = 'bad'; };

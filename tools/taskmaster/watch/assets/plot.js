@@ -32,6 +32,21 @@ function linearTicks(lo, hi, count) {
   return ticks;
 }
 
+/** Ticks of a log axis whose range is [lo, hi] in powers of ten: the
+ *  powers themselves, or also 2 and 5 times them over less than two decades. */
+function logTicks(lo, hi, count) {
+  const out = [];
+  const multiples = hi - lo < 2 ? [1, 2, 5] : [1];
+  for (let p = Math.floor(lo); p <= Math.ceil(hi); ++p) {
+    for (const m of multiples) {
+      const at = p + Math.log10(m);
+      if (at >= lo && at <= hi) out.push({ at, text: formatNumber(m * Math.pow(10, p)) });
+    }
+  }
+  const step = Math.max(1, Math.ceil(out.length / Math.max(count, 1)));
+  return out.filter((_, i) => i % step === 0);
+}
+
 /** A number short enough for an axis or a tooltip. */
 function formatNumber(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return 'nan';
@@ -130,10 +145,8 @@ class Plot {
     ctx.lineWidth = 1;
     ctx.strokeRect(f.left + 0.5, f.top + 0.5, f.width, f.height);
     ctx.font = '11px sans-serif';
-    const ticks = (lo, hi, log, n) => log
-      ? linearTicks(Math.ceil(lo), Math.floor(hi), Math.min(n, Math.max(1, Math.floor(hi) - Math.ceil(lo))))
-          .filter(Number.isInteger).map((p) => ({ at: p, text: formatNumber(Math.pow(10, p)) }))
-      : linearTicks(lo, hi, n).map((v) => ({ at: v, text: formatNumber(v) }));
+    const ticks = (lo, hi, log, n) => (log ? logTicks(lo, hi, n)
+      : linearTicks(lo, hi, n).map((v) => ({ at: v, text: formatNumber(v) })));
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     for (const t of ticks(f.r.x0, f.r.x1, o.xlog, Math.max(2, f.width / 90))) {
