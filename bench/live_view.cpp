@@ -1,0 +1,199 @@
+// live_view: do many watchers of the live view slow a run down?
+//
+//   live_view           full run; exits 1 if the target is missed
+//   live_view --quick   small sizes, for smoke runs; always exits 0
+//   live_view --json    one JSON object per line instead of a table
+//
+// The same run, `taskmaster run --live 0 --worker 'python3 python_worker.py'`
+// learning f(x) = x + exp(-(x-0.3)^2/0.01) with Learner1D on two workers
+// that answer at once (so thousands of events a second: the most the live
+// view has to send), timed from spawn to exit: without --live, with the
+// server and no watcher, and with 50 event streams (/api/events) read by
+// this program from the moment the address is printed. Every figure is the
+// median of 3 repetitions, the three kinds of run interleaved. See
+// bench/README.md.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "report.hpp"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr int repetitions = 3;
+constexpr std::size_t workers = 2;
+const std::string tool = TASKMASTER_CLI_PATH;
+const std::string worker_script = std::string(TASKMASTER_EXAMPLE_WORKERS_DIR) + "/python_worker.py";
+
+/// One watcher: an event stream read (and dropped) in a thread of its own.
+class Watcher {
+ public:
+  explicit Watcher(int port) : client_("127.0.0.1", port) {
+    thread_ = std::thread([this] {
+      client_.Get("/api/events", [this](const char*, std::size_t n) {
+        bytes_ += n;
+        ++messages_;
+        return true;
+      });
+    });
+  }
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+  ~Watcher() {
+    client_.stop();
+    thread_.join();
+  }
+  [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
+  [[nodiscard]] std::uint64_t messages() const { return messages_; }
+
+ private:
+  httplib::Client client_;
+  std::thread thread_;
+  std::atomic<std::uint64_t> bytes_{0}, messages_{0};
+};
+
+struct Outcome {
+  double seconds = 0;
+  std::uint64_t messages = 0;  ///< per watcher, the fewest
+  std::uint64_t bytes = 0;     ///< all watchers together
+};
+
+/// One run with `watchers` watchers (-1: without --live).
+Outcome timed_run(std::uint64_t points, int watchers) {
+  const fs::path dir =
+      fs::temp_directory_path() / fmt::format("taskmaster-live-bench-{}", ::getpid());
+  fs::create_directories(dir);
+  const fs::path history = dir / "run.jsonl", log = dir / "stderr";
+  std::vector<std::string> args{tool,        "run",
+                                "--bounds",  "-1,1",
+                                "--goal",    fmt::format("npoints={}", points),
+                                "-j",        std::to_string(workers),
+                                "--quiet",   "--overwrite",
+                                "--history", history.string(),
+                                "--worker",  "/usr/bin/python3 " + worker_script};
+  if (watchers >= 0) {
+    args.push_back("--live");
+    args.push_back("0");
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const auto start = Clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start " + tool);
+  posix_spawn_file_actions_destroy(&actions);
+  std::vector<std::unique_ptr<Watcher>> streams;
+  if (watchers > 0) {
+    // The address, as a user would copy it from the terminal.
+    static const std::regex address(R"(http://127\.0\.0\.1:(\d+)/)");
+    std::smatch m;
+    for (int i = 0; i < 5000; ++i) {
+      std::ifstream in(log);
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string s = text.str();
+      if (std::regex_search(s, m, address)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (m.empty()) throw std::runtime_error("the run printed no address");
+    const int port = std::stoi(m[1]);
+    for (int i = 0; i < watchers; ++i) streams.push_back(std::make_unique<Watcher>(port));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Outcome o;
+  o.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(fmt::format("{} failed with status {}", tool, status));
+  o.messages = streams.empty() ? 0 : UINT64_MAX;
+  for (const auto& w : streams) {
+    o.messages = std::min(o.messages, w->messages());
+    o.bytes += w->bytes();
+  }
+  streams.clear();
+  fs::remove_all(dir);
+  return o;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::Report report(argc, argv,
+                       {.program = "live_view", .layout = bench::ParameterLayout::grouped});
+  const std::uint64_t points = report.quick() ? 2'000 : 60'000;
+  constexpr int many = 50;
+  std::vector<double> plain, quiet, watched;
+  Outcome last;
+  for (int r = 0; r < repetitions; ++r) {
+    plain.push_back(static_cast<double>(points) / timed_run(points, -1).seconds);
+    quiet.push_back(static_cast<double>(points) / timed_run(points, 0).seconds);
+    last = timed_run(points, many);
+    watched.push_back(static_cast<double>(points) / last.seconds);
+  }
+  const nlohmann::json parameters{{"points", points},
+                                  {"workers", workers},
+                                  {"learner", "Learner1D"},
+                                  {"worker", "python_worker.py"}};
+  auto with = [&](int n) {
+    auto p = parameters;
+    p["watchers"] = n;
+    return p;
+  };
+  report.heading("Learner1D, {} points, {} Python workers answering at once (median of {})", points,
+                 workers, repetitions);
+  report.add({.name = "run_without_live",
+              .value = median(plain),
+              .unit = "points/s",
+              .parameters = parameters,
+              .note = "taskmaster run, no --live"});
+  report.add({.name = "run_live_no_watcher",
+              .value = median(quiet),
+              .unit = "points/s",
+              .parameters = with(0),
+              .note = "taskmaster run --live, nobody watching"});
+  report.add({.name = "run_live_50_watchers",
+              .value = median(watched),
+              .unit = "points/s",
+              .parameters = with(many),
+              .note = fmt::format("--live, {} event streams ({} messages each at least, {:.1f} MB "
+                                  "in all in the last run)",
+                                  many, last.messages, static_cast<double>(last.bytes) / 1e6)});
+  report.add({.name = "watched_over_unwatched",
+              .value = median(watched) / median(quiet),
+              .unit = "ratio",
+              .parameters = with(many),
+              .target = 0.95,
+              .note = "50 watchers / none: at most 5% slower"});
+  return report.exit_status();
+}
