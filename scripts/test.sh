@@ -19,6 +19,9 @@ cmake --preset debug -DTASKMASTER_BUILD_TESTS=ON -DTASKMASTER_BUILD_BENCH=ON -DT
 cmake --build --preset debug -j "$jobs"
 ctest --test-dir build/debug --output-on-failure -j "$jobs"
 
+echo "== the live view in headless Chromium during a real run"
+scripts/test-live-view-browser.sh build/debug/tools/taskmaster/taskmaster
+
 echo "== Python package: pip install into a fresh venv, then its tests"
 # The tests compare the Python learners with the C++ ones through the
 # taskmaster tool of the debug build.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The live view in a real browser, during a real run (issue 14).
+"""The live view in a real browser, during a real run.
 
 Starts `taskmaster run --live` on a 2D function, opens the page in Debian's
 headless Chromium through the DevTools protocol, and checks that the page
