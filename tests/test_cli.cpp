@@ -21,16 +21,18 @@
 #include <thread>
 #include <vector>
 
+#include "helpers/cli_tool.hpp"
 #include "support/worker_processes.hpp"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using taskmaster::test_support::Outcome;
+using taskmaster::test_support::read_file;
+using taskmaster::test_support::Tool;
 
-const std::string tool = TASKMASTER_CLI_PATH;
-const std::string source_dir = TASKMASTER_SOURCE_DIR;
+const std::string tool = taskmaster::test_support::cli_tool;
+const std::string source_dir = taskmaster::test_support::cli_source_dir;
 const std::string peak = source_dir + "/tests/helpers/cli_peak.sh";
 const std::string python_worker =
     "/usr/bin/python3 " + source_dir + "/examples/workers/python_worker.py";
@@ -39,110 +41,11 @@ const std::string demo_worker =
 
 double peak_function(double x) { return x + std::exp(-(x - 0.3) * (x - 0.3) / 0.01); }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// A running `taskmaster` process, its stdout and stderr going to files.
-class Tool {
- public:
-  /// Runs `program` (the tool unless said otherwise) with `args`.
-  Tool(const fs::path& dir, std::vector<std::string> args, const std::string& program = tool)
-      : out_(dir / "stdout"), err_(dir / "stderr") {
-    args.insert(args.begin(), program);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETPGROUP);  // its own group: Ctrl-C goes only to it
-    const int rc = posix_spawn(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) throw std::runtime_error("cannot start " + program);
-  }
-  ~Tool() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  /// Waits for the exit and returns the status (128 + signal if killed).
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  [[nodiscard]] std::string out() const { return read_file(out_); }
-  [[nodiscard]] std::string err() const { return read_file(err_); }
-
- private:
-  pid_t pid_ = -1;
-  fs::path out_, err_;
-};
-
-struct Outcome {
-  int status;
-  std::string out, err;
-};
-
-class Cli : public ::testing::Test {
+class Cli : public taskmaster::test_support::CliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("taskmaster-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Outcome run(std::vector<std::string> args, const std::string& program = tool) {
-    Tool t(dir_, std::move(args), program);
-    const int status = t.wait();
-    return {status, t.out(), t.err()};
-  }
-  [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  /// The CSV from `taskmaster export` as rows of numbers (header dropped).
-  std::vector<std::vector<double>> exported(const std::string& history,
-                                            std::string* header = nullptr) {
-    const Outcome o = run({"export", history});
-    EXPECT_EQ(o.status, 0) << o.err;
-    std::istringstream lines(o.out);
-    std::string line;
-    std::getline(lines, line);
-    if (header != nullptr) *header = line;
-    std::vector<std::vector<double>> rows;
-    while (std::getline(lines, line)) {
-      std::vector<double> row;
-      std::istringstream cells(line);
-      std::string cell;
-      while (std::getline(cells, cell, ',')) row.push_back(std::stod(cell));
-      rows.push_back(row);
-    }
-    return rows;
-  }
-
   std::size_t count_lines(const std::string& file, const std::string& needle) {
-    std::istringstream lines(read_file(file));
-    std::size_t n = 0;
-    for (std::string line; std::getline(lines, line);) n += line.find(needle) != std::string::npos;
-    return n;
+    return taskmaster::test_support::count_lines(file, needle);
   }
-
-  fs::path dir_;
 };
 
 // --- run --------------------------------------------------------------------

@@ -95,10 +95,15 @@ TEST_F(SlurmMasterTest, AJobThatExitsNonZeroIsRetriedThenRecordedAsFailed) {
 TEST_F(SlurmMasterTest, AJobCancelledFromOutsideIsAFailure) {
   const auto marker = dir_.file("sleeper-job-id");
   SequenceLearner<double, double> learner({1, 7});
+  // The two points go out as one job array. The sleeper names itself as
+  // ARRAY_TASK: the plain job id of an array's element may be the array's
+  // own id, and cancelling that cancels every element.
   SlurmMaster<double, double> master(
       {"/bin/sh", "-c",
-       "if [ \"$1\" = 7 ]; then echo \"$SLURM_JOB_ID\" > \"$2\"; sleep 60; fi; echo \"$1\"", "sh",
-       "{x}", marker.string()},
+       "if [ \"$1\" = 7 ]; then id=\"$SLURM_JOB_ID\"; "
+       "[ -n \"$SLURM_ARRAY_JOB_ID\" ] && id=\"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\"; "
+       "echo \"$id\" > \"$2\"; sleep 60; fi; echo \"$1\"",
+       "sh", "{x}", marker.string()},
       {.max_jobs = 2, .work_directory = dir_.file("jobs")});
   std::thread canceller([&] {
     for (int i = 0; i < 600 && !std::filesystem::exists(marker); ++i)

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -47,6 +49,104 @@ void unlist_group(pid_t pid) noexcept {
   }
 }
 
+/// A small process outside this one that kills the process groups of this
+/// process's children when it dies without reaping them (SIGKILL, a crash,
+/// an abort): the destructors that normally kill and reap them never run
+/// then, and a hung program would otherwise run for ever. This process tells
+/// it "+ PID" for each child started and "- PID" before reaping one; when its
+/// end of the socket closes (this process is gone, however it went) it kills
+/// the groups still listed. It is a shell, started once, in a process group
+/// of its own and not a child of this process (the shell that starts it
+/// exits at once), so it neither shows up among our children nor receives
+/// our terminal's signals.
+class ChildGuard {
+ public:
+  static ChildGuard& instance() {
+    static ChildGuard guard;  // never destroyed: its socket closes with the process
+    return guard;
+  }
+
+  void started(pid_t pid) noexcept { tell('+', pid); }
+  void reaping(pid_t pid) noexcept { tell('-', pid); }
+
+ private:
+  ChildGuard() noexcept { start(); }
+
+  static constexpr const char* script = R"(trap '' INT TERM HUP QUIT PIPE
+(
+  exec 0<&3 3<&-
+  live=' '
+  while read -r op pid; do
+    case $op in
+      +) live="$live$pid " ;;
+      -) case $live in *" $pid "*) live="${live%% $pid *} ${live#* $pid }" ;; esac ;;
+    esac
+  done
+  for pid in $live; do kill -s KILL -- "-$pid" 2>/dev/null; done
+) &
+)";
+
+  void start() noexcept {
+    int sockets[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+      posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    }
+    posix_spawn_file_actions_adddup2(&actions, sockets[1], 3);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
+    sigset_t empty;
+    sigemptyset(&empty);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setsigmask(&attributes, &empty);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(
+        &attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    char sh[] = "/bin/sh";
+    char dash_c[] = "-c";
+    std::string text = script;
+    char name[] = "taskmaster-child-guard";
+    char* argv[] = {sh, dash_c, text.data(), name, nullptr};
+    pid_t shell = -1;
+    const int failed = ::posix_spawn(&shell, sh, &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(sockets[1]);
+    if (failed != 0) {
+      ::close(sockets[0]);
+      return;  // no shell: children are still killed by their owners, only not after a crash
+    }
+    int status = 0;
+    while (::waitpid(shell, &status, 0) < 0 && errno == EINTR) {
+    }
+    fd_ = sockets[0];
+  }
+
+  void tell(char op, pid_t pid) noexcept {
+    const std::string line = fmt::format("{} {}\n", op, pid);
+    const std::lock_guard<std::mutex> lock(mutex_);
+    std::size_t sent = 0;
+    while (fd_ >= 0 && sent < line.size()) {
+      const ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd_);  // the guard is gone: carry on without it
+        fd_ = -1;
+        return;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+
+  std::mutex mutex_;
+  int fd_ = -1;
+};
+
 struct Pipe {
   int read = -1;
   int write = -1;
@@ -55,7 +155,8 @@ struct Pipe {
 Pipe make_pipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw SpawnError(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    const int error = errno;
+    throw SpawnError(fmt::format("cannot create a pipe: {}", std::strerror(error)), error);
   }
   return {fds[0], fds[1]};
 }
@@ -111,6 +212,7 @@ Child Child::spawn(const SpawnOptions& options) {
   if (options.argv.empty() || options.argv.front().empty()) {
     throw SpawnError("cannot start a process: the command is empty");
   }
+  ChildGuard& guard = ChildGuard::instance();
   Pipe in{-1, -1};
   if (options.pipe_stdin) in = make_pipe();
   Pipe out = make_pipe();
@@ -160,13 +262,15 @@ Child Child::spawn(const SpawnOptions& options) {
                                  options.working_directory
                                      ? fmt::format(" in '{}'", options.working_directory->string())
                                      : std::string(),
-                                 std::strerror(failed)));
+                                 std::strerror(failed)),
+                     failed);
   }
   close_fd(in.read);
   close_fd(out.write);
   close_fd(err.write);
 
   list_group(pid);
+  guard.started(pid);
   Child child;
   child.pid_ = pid;
   child.stdin_ = in.write;
@@ -217,7 +321,9 @@ int Child::exit_fd() {
   if (exit_fd_ < 0 && pid_ > 0) {
     exit_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (exit_fd_ < 0) {
-      throw SpawnError(fmt::format("cannot watch process {}: {}", pid_, std::strerror(errno)));
+      const int error = errno;
+      throw SpawnError(fmt::format("cannot watch process {}: {}", pid_, std::strerror(error)),
+                       error);
     }
     ::fcntl(exit_fd_, F_SETFD, FD_CLOEXEC);
   }
@@ -304,6 +410,7 @@ int Child::wait() noexcept {
   }
   ::kill(-pid_, SIGKILL);  // whatever the child started dies with it
   unlist_group(pid_);
+  ChildGuard::instance().reaping(pid_);
   int status = 0;
   pid_t r;
   do {

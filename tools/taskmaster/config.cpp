@@ -14,6 +14,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "taskmaster/masters/command_template.hpp"
+
 namespace taskmaster::cli {
 namespace {
 
@@ -126,6 +128,8 @@ Goal Goal::parse(const std::string& text) {
     const auto v = to_number(value);
     if (!v || !std::isfinite(*v) || !(*v > 0))
       throw bad("the duration must be positive, like 30s, 5m or 1h");
+    if (!(*v * unit <= max_seconds))
+      throw bad(fmt::format("the duration must be at most {:g} s", max_seconds));
     goal.value = *v * unit;
   } else {
     throw bad(fmt::format("unknown goal '{}'", name));
@@ -181,7 +185,22 @@ StopCondition RunConfig::stop_condition() const {
   return stop;
 }
 
+std::size_t RunConfig::input_components() const {
+  if (learner == "2d" || learner == "average1d") return 2;
+  if (learner == "nd" || learner == "sequence") return dimension();
+  return 0;  // one number (1d, integrator) or a seed (average)
+}
+
 void RunConfig::validate() const {
+  validate_settings();
+  const auto& argv = command.empty() ? worker : command;
+  if (!is_executable(argv.front())) {
+    throw UsageError(fmt::format("{}: program '{}' is missing or not executable",
+                                 command.empty() ? "--worker" : "--", argv.front()));
+  }
+}
+
+void RunConfig::validate_settings() const {
   const auto learners = loss_table().find(learner);
   if (learners == loss_table().end()) {
     throw UsageError(
@@ -213,6 +232,25 @@ void RunConfig::validate() const {
   for (const auto& [lo, hi] : bounds) {
     if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi)) {
       throw UsageError(fmt::format("--bounds: need finite lo < hi, got {},{}", lo, hi));
+    }
+    // The learners scale by the width: an infinite one would ask x = inf.
+    if (!std::isfinite(hi - lo)) {
+      throw UsageError(fmt::format(
+          "--bounds: the width of {},{} is too large to compute (hi - lo overflows)", lo, hi));
+    }
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    for (double v : points[i]) {
+      if (!std::isfinite(v))
+        throw UsageError(fmt::format("--points: point {} has a coordinate {}", i + 1, v));
+    }
+  }
+  for (const auto& [flag, params] :
+       {std::pair{"--loss-param", &loss_params}, std::pair{"--learner-param", &learner_params}}) {
+    for (const auto& [name, value] : *params) {
+      if (!std::isfinite(value)) {
+        throw UsageError(fmt::format("{}: {} must be a finite number, got {}", flag, name, value));
+      }
     }
   }
   if (!loss.empty()) {
@@ -266,16 +304,35 @@ void RunConfig::validate() const {
   if (master != "slurm" && slurm_changed(slurm)) {
     throw UsageError("--slurm-*: these options need --master slurm");
   }
-  if (master == "slurm" && slurm.cpus_per_task == 0)
-    throw UsageError("--slurm-cpus: need at least 1 CPU per task");
-  const auto& argv = command.empty() ? worker : command;
-  if (!is_executable(argv.front())) {
-    throw UsageError(fmt::format("{}: program '{}' is missing or not executable",
-                                 command.empty() ? "--worker" : "--", argv.front()));
+  if (master == "slurm" && (slurm.cpus_per_task == 0 || slurm.cpus_per_task > max_workers)) {
+    throw UsageError(fmt::format("--slurm-cpus: need 1 to {} CPUs per task, got {}", max_workers,
+                                 slurm.cpus_per_task));
   }
-  if (workers == 0) throw UsageError("--workers: need at least 1 worker");
-  if (timeout && !(*timeout > 0))
-    throw UsageError(fmt::format("--timeout: must be positive, got {}", *timeout));
+  if (workers == 0 || workers > max_workers) {
+    throw UsageError(fmt::format("--workers: need 1 to {} at once, got {}", max_workers, workers));
+  }
+  if (retries > max_retries)
+    throw UsageError(fmt::format("--retries: need 0 to {}, got {}", max_retries, retries));
+  if (timeout && !(*timeout > 0 && *timeout <= max_seconds)) {
+    throw UsageError(
+        fmt::format("--timeout: need seconds > 0 and at most {:g}, got {}", max_seconds, *timeout));
+  }
+  if (!command.empty()) {
+    // A placeholder the input cannot fill would fail every point, one by one.
+    std::size_t used = 0;
+    try {
+      used = CommandTemplate(command).components_used();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(fmt::format("--: {}", e.what()));
+    }
+    if (used > input_components()) {
+      throw UsageError(fmt::format(
+          "--: the command uses {{x{}}}, but the input of learner {} {}", used - 1, learner,
+          input_components() == 0 ? std::string("is one number: use {x}")
+                                  : fmt::format("has {} components, {{x0}} to {{x{}}}",
+                                                input_components(), input_components() - 1)));
+    }
+  }
 }
 
 nlohmann::json RunConfig::to_json() const {
@@ -305,12 +362,24 @@ nlohmann::json RunConfig::to_json() const {
   return j;
 }
 
-RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& source) {
+namespace {
+
+/// A whole number >= 0 from a header, without nlohmann's conversions, which
+/// wrap negative numbers and have undefined results for floats out of range.
+std::uint64_t header_count(const nlohmann::json& j, const char* name) {
+  if (j.is_number_unsigned()) return j.get<std::uint64_t>();
+  if (j.is_number_integer() && j.get<std::int64_t>() >= 0)
+    return static_cast<std::uint64_t>(j.get<std::int64_t>());
+  throw UsageError(fmt::format("\"{}\" must be a whole number >= 0, got {}", name, j.dump()));
+}
+
+}  // namespace
+
+RunConfig RunConfig::from_json(const nlohmann::json& j) {
   if (!j.is_object() || j.value("tool", "") != "taskmaster") {
     throw UsageError(
-        fmt::format("{}: the history was not written by the taskmaster command (its header has no "
-                    "\"metadata\":{{\"tool\":\"taskmaster\",...}})",
-                    source));
+        "the history was not written by the taskmaster command (its header has no "
+        "\"meta\":{\"tool\":\"taskmaster\",...})");
   }
   try {
     RunConfig c;
@@ -321,27 +390,55 @@ RunConfig RunConfig::from_json(const nlohmann::json& j, const std::string& sourc
     for (const auto& g : j.at("goals")) c.goals.push_back(Goal::parse(g.get<std::string>()));
     c.command = j.value("command", std::vector<std::string>{});
     c.worker = j.value("worker", std::vector<std::string>{});
-    c.workers = j.at("workers").get<std::size_t>();
-    c.retries = j.value("retries", 0U);
+    c.workers = std::min(header_count(j.at("workers"), "workers"), max_workers + 1);
+    if (j.contains("retries"))
+      c.retries = static_cast<unsigned>(
+          std::min(header_count(j.at("retries"), "retries"), max_retries + 1));
     if (j.contains("timeout") && !j.at("timeout").is_null())
       c.timeout = j.at("timeout").get<double>();
-    c.seed = j.value("seed", std::uint64_t{0});
+    if (j.contains("seed")) c.seed = header_count(j.at("seed"), "seed");
     c.master = j.value("master", "local");
     if (const auto s = j.find("slurm"); s != j.end()) {
       c.slurm.partition = s->value("partition", "");
       c.slurm.time_limit = s->value("time_limit", "");
-      c.slurm.cpus_per_task = s->value("cpus_per_task", 1U);
+      if (s->contains("cpus_per_task")) {
+        c.slurm.cpus_per_task = static_cast<unsigned>(
+            std::min(header_count(s->at("cpus_per_task"), "cpus_per_task"), max_workers + 1));
+      }
       c.slurm.memory = s->value("memory", "");
       c.slurm.sbatch_lines = s->value("sbatch_lines", std::vector<std::string>{});
       c.slurm.work_directory = s->value("work_directory", "");
     }
     c.points = j.value("points", std::vector<std::vector<double>>{});
     c.learner_params = j.value("learner_params", std::map<std::string, double>{});
+    if (c.command.empty() == c.worker.empty())
+      throw UsageError("it names no program, or two (\"command\" and \"worker\")");
+    for (const auto& argv : {c.command, c.worker}) {
+      if (!argv.empty() && argv.front().empty()) throw UsageError("its program is empty");
+    }
     return c;
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError(
-        fmt::format("{}: the configuration in the header is damaged: {}", source, e.what()));
+    throw UsageError(fmt::format("the configuration is damaged: {}", e.what()));
   }
+}
+
+std::uint64_t parse_count(const char* flag, const std::string& text, std::uint64_t min,
+                          std::uint64_t max) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end || value < min || value > max) {
+    throw UsageError(
+        fmt::format("{}: need a whole number from {} to {}, got '{}'", flag, min, max, text));
+  }
+  return value;
+}
+
+double parse_finite(const char* flag, const std::string& text) {
+  const auto v = to_number(text);
+  if (!v || !std::isfinite(*v))
+    throw UsageError(fmt::format("{}: need a finite number, got '{}'", flag, text));
+  return *v;
 }
 
 std::array<double, 2> parse_bounds(const std::string& text) {

@@ -93,14 +93,24 @@ struct RunConfig {
   /// The input dimension the learner needs (nd: as many as bounds, at least
   /// 2; sequence: that of its points).
   [[nodiscard]] std::size_t dimension() const;
+  /// The components a command's `{x0}`, `{x1}`, ... can name: 0 for an input
+  /// of one number (1d, integrator) or a seed (average).
+  [[nodiscard]] std::size_t input_components() const;
   /// The goals joined with "or" (the stop condition of the run).
   [[nodiscard]] StopCondition stop_condition() const;
-  /// Checks learner, bounds, loss, goals and program; throws UsageError.
+  /// Checks everything but the program: learner, bounds, loss, goals and
+  /// every number against its range (the one place that does, for the
+  /// command line and a history's header alike); throws UsageError naming
+  /// the flag and the value.
+  void validate_settings() const;
+  /// `validate_settings()`, and that the program is there and can run.
   void validate() const;
 
   [[nodiscard]] nlohmann::json to_json() const;
-  /// Reads what `to_json` wrote (the metadata of a history header).
-  static RunConfig from_json(const nlohmann::json& j, const std::string& source);
+  /// Reads what `to_json` wrote (the metadata of a history header); throws
+  /// UsageError saying what is wrong (the caller names the file and line).
+  /// Check it with `validate_settings()`.
+  static RunConfig from_json(const nlohmann::json& j);
 };
 
 /// The learners this tool knows, for messages and `--help`.
@@ -108,6 +118,22 @@ inline constexpr const char* known_learners =
     "1d, 2d, nd, sequence, integrator, average, average1d";
 /// The masters this tool knows.
 inline constexpr const char* known_masters = "local, mpi, slurm";
+
+/// The most programs (or SLURM jobs) a run keeps going at once.
+inline constexpr std::uint64_t max_workers = 100000;
+/// The most retries of a point.
+inline constexpr std::uint64_t max_retries = 1000000;
+/// The longest timeout or duration goal, in seconds (about 31 years): within
+/// what the clocks that measure them can count.
+inline constexpr double max_seconds = 1e9;
+
+/// Reads a whole number in [min, max] for `flag`; throws UsageError naming
+/// the flag and the text for anything else ("-1", "1.5", "many", 2^64).
+std::uint64_t parse_count(const char* flag, const std::string& text, std::uint64_t min,
+                          std::uint64_t max);
+/// Reads a finite number for `flag`; throws UsageError naming the flag and
+/// the text otherwise ("nan", "inf", "1e999", "x").
+double parse_finite(const char* flag, const std::string& text);
 
 /// Reads `lo,hi`; throws UsageError naming the flag and the text otherwise.
 std::array<double, 2> parse_bounds(const std::string& text);

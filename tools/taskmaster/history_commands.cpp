@@ -73,7 +73,7 @@ int info_command(const std::filesystem::path& path) {
   };
   std::map<int, WorkerUse> workers;
   double duration = 0, segment_end = 0;
-  std::vector<std::string> endings;
+  std::optional<std::string> last_ending;  // how the last segment ended, if it did
   for (const auto& e : input.raw.events) {
     switch (e.kind) {
       case EventKind::ask: ++asks; break;
@@ -90,8 +90,9 @@ int info_command(const std::filesystem::path& path) {
       case EventKind::resume:
         duration += segment_end;
         segment_end = 0;
+        last_ending.reset();
         break;
-      case EventKind::end: endings.push_back(e.text); break;
+      case EventKind::end: last_ending = e.text; break;
       default: break;
     }
     if (e.kind == EventKind::tell || e.kind == EventKind::fail) {
@@ -154,12 +155,15 @@ int info_command(const std::filesystem::path& path) {
              failed, retried, asks, cancelled);
   fmt::print("loss      {:.6g}\n", loss);
   fmt::print("{}", estimate);
+  // Only the last segment tells whether the run can go on as it is: one
+  // killed earlier was resumed since.
+  const bool ended_in_error = last_ending && last_ending->rfind("error:", 0) == 0;
   fmt::print("duration  {} in {} segment{}{}\n", format_seconds(duration),
              input.raw.segments.size(), input.raw.segments.size() == 1 ? "" : "s",
-             endings.size() < input.raw.segments.size()
-                 ? " (the last did not end cleanly: resume it)"
-                 : "");
-  if (!endings.empty()) fmt::print("ended     {}\n", endings.back());
+             !last_ending     ? " (the last did not end cleanly: resume it)"
+             : ended_in_error ? " (the last ended with an error: resume it)"
+                              : "");
+  if (last_ending) fmt::print("ended     {}\n", *last_ending);
   if (!reasons.empty()) {
     fmt::print("failures\n");
     for (const auto& [reason, n] : reasons) fmt::print("  {:>5} x {}\n", n, reason);

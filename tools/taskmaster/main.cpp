@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +18,6 @@
 #include "history_commands.hpp"
 #include "plot.hpp"
 #include "run.hpp"
-#include "watch/watch_command.hpp"
 
 namespace {
 
@@ -44,13 +44,21 @@ struct RunFlags {
   std::string loss, worker, history = "taskmaster-run.jsonl", plot, points;
   std::string master = "local";
   SlurmSettings slurm;
-  std::size_t workers = std::max(1U, std::thread::hardware_concurrency());
-  unsigned retries = 0;
-  double timeout = 0;
-  std::uint64_t seed = 0;
+  // Numbers are taken as text and read by config.cpp's parsers: CLI11 would
+  // read "-1" as 2^64 - 1 workers.
+  std::string workers = default_workers(), retries = "0", timeout = "0", seed = "0";
+  std::string slurm_cpus = "1";
   bool quiet = false;
   bool overwrite = false;
+
+  static std::string default_workers() {
+    return std::to_string(std::max(1U, std::thread::hardware_concurrency()));
+  }
 };
+
+std::size_t workers_from(const std::string& text) {
+  return parse_count("--workers", text, 1, max_workers);
+}
 
 RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   RunRequest r;
@@ -60,6 +68,8 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   if (!f.points.empty()) c.points = read_points(f.points);
   c.master = f.master;
   c.slurm = f.slurm;
+  c.slurm.cpus_per_task =
+      static_cast<unsigned>(parse_count("--slurm-cpus", f.slurm_cpus, 1, max_workers));
   c.loss = f.loss;
   for (const auto& p : f.loss_params) c.loss_params.insert(parse_loss_param(p));
   for (const auto& p : f.learner_params)
@@ -76,15 +86,21 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   c.command = std::move(command);
   if (!f.worker.empty()) c.worker = split_words(f.worker);
   if (!f.worker.empty() && c.worker.empty()) throw UsageError("--worker: the command is empty");
-  c.workers = f.workers;
-  c.retries = f.retries;
-  if (f.timeout != 0) c.timeout = f.timeout;
-  c.seed = f.seed;
+  c.workers = workers_from(f.workers);
+  c.retries = static_cast<unsigned>(parse_count("--retries", f.retries, 0, max_retries));
+  if (const double timeout = parse_finite("--timeout", f.timeout); timeout != 0)
+    c.timeout = timeout;
+  c.seed = parse_count("--seed", f.seed, 0, std::numeric_limits<std::uint64_t>::max());
   c.validate();
   r.history = f.history;
   // Under mpirun only rank 0 writes the history (which it may have begun).
   const bool history_writer = c.master != "mpi" || launcher_rank().value_or(0) == 0;
-  if (history_writer && std::filesystem::exists(r.history) && !f.overwrite) {
+  // An empty file holds no run (older versions left one when killed before
+  // the header was written).
+  std::error_code ec;
+  const bool holds_a_run =
+      std::filesystem::exists(r.history, ec) && std::filesystem::file_size(r.history, ec) != 0;
+  if (history_writer && holds_a_run && !f.overwrite) {
     throw UsageError(fmt::format(
         "--history: {} already holds a run; carry it on with 'taskmaster resume {}', or pass "
         "--overwrite to start afresh",
@@ -166,8 +182,7 @@ int main_with(int argc, char** argv) {
   run->add_option("--slurm-partition", flags.slurm.partition, "slurm: the partition (sbatch -p)");
   run->add_option("--slurm-time", flags.slurm.time_limit,
                   "slurm: the time limit of a job, e.g. 00:30:00 (sbatch --time)");
-  run->add_option("--slurm-cpus", flags.slurm.cpus_per_task, "slurm: CPUs per job")
-      ->capture_default_str();
+  run->add_option("--slurm-cpus", flags.slurm_cpus, "slurm: CPUs per job")->capture_default_str();
   run->add_option("--slurm-mem", flags.slurm.memory,
                   "slurm: memory per job, e.g. 4G (sbatch --mem)");
   run->add_option("--slurm-option", flags.slurm.sbatch_lines,
@@ -186,7 +201,7 @@ int main_with(int argc, char** argv) {
 
   std::string history;
   std::vector<std::string> resume_goals;
-  std::size_t resume_workers = 0;
+  std::string resume_workers;
   bool resume_quiet = false;
   std::string resume_plot;
   auto* resume = app.add_subcommand("resume", "Carry on a stopped or killed run.");
@@ -225,40 +240,16 @@ int main_with(int argc, char** argv) {
       ->capture_default_str();
 
   DemoOptions demo_options;
-  demo_options.workers = flags.workers;
+  std::string demo_workers = flags.workers;
   auto* demo = app.add_subcommand(
       "demo", "Sample a bundled example function with all cores, plot it, replay it.");
   demo->footer("\nExample:\n  taskmaster demo --history demo.jsonl --plot demo.png");
   demo->add_option("--history", demo_options.history, "History file")->capture_default_str();
   demo->add_option("--plot", demo_options.plot, "Plot file (.png or .svg)")->capture_default_str();
-  demo->add_option("-j,--workers", demo_options.workers, "Workers")->capture_default_str();
+  demo->add_option("-j,--workers", demo_workers, "Workers")->capture_default_str();
   demo->add_option("--goal", demo_options.goals, "Goal(s) instead of the built-in one")
       ->allow_extra_args(false);
   demo->add_flag("-q,--quiet", demo_options.quiet, "No progress");
-
-  // The live view (docs/live-view.md): beside a run or resume, or on its own.
-  std::string live_port, live_bind = "127.0.0.1";
-  for (auto* command : {run, resume}) {
-    command
-        ->add_option("--live", live_port,
-                     "Serve a live view of the run in the browser on PORT (default 8765; 0: any "
-                     "free port) until it ends; the address is printed")
-        ->expected(0, 1);
-    command->add_option("--live-bind", live_bind,
-                        "Address the live view listens on (default 127.0.0.1: this machine only)");
-  }
-  std::string watch_port;
-  auto* watch = app.add_subcommand(
-      "watch", "Serve a live view of a run (going on or finished) in the browser.");
-  watch->footer(
-      "\nExample:\n  taskmaster watch taskmaster-run.jsonl --port 8000\nThe address is printed; "
-      "Ctrl-C stops the server. See docs/live-view.md.");
-  watch->add_option("HISTORY", history, "History file (it may not exist yet)")->required();
-  watch->add_option("--port", watch_port, "Port (default 8765, or any free one if taken; 0: any)");
-  watch->add_option("--bind", live_bind,
-                    "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
-                    "network)")
-      ->capture_default_str();
 
   try {
     app.parse(parsed_argc, argv);
@@ -272,23 +263,9 @@ int main_with(int argc, char** argv) {
   if (!command.empty() && !run->parsed())
     throw UsageError("--: only 'taskmaster run' takes a program after '--'");
 
-  const auto live_options = [&](const std::string& port, bool given, const char* flag) {
-    watch::LiveOptions o;
-    o.bind = live_bind;
-    if (given && !port.empty()) {
-      o.port = static_cast<int>(parse_count(flag, port, 0, 65535));
-      o.port_given = true;
-    }
-    return o;
-  };
-  if (watch->parsed()) {
-    return watch::watch_command(history,
-                                live_options(watch_port, watch->count("--port") > 0, "--port"));
-  }
   if (run->parsed()) {
     check_plot_name(flags.plot, "--plot");
     RunRequest request = request_from(flags, std::move(command));
-    if (run->count("--live") > 0) request.live = live_options(live_port, true, "--live");
     return run_command(request);
   }
   if (resume->parsed()) {
@@ -299,13 +276,21 @@ int main_with(int argc, char** argv) {
       r.config.goals.clear();
       for (const auto& g : resume_goals) r.config.goals.push_back(Goal::parse(g));
     }
-    if (resume_workers != 0) r.config.workers = resume_workers;
+    if (!resume_workers.empty()) r.config.workers = workers_from(resume_workers);
     r.history = history;
     r.resume = true;
     r.quiet = resume_quiet;
-    if (resume->count("--live") > 0) r.live = live_options(live_port, true, "--live");
     if (!resume_plot.empty()) r.plot = resume_plot;
     r.config.validate();
+    // The program comes from the file, which may come from someone else:
+    // say what is about to run, even with --quiet.
+    if (r.config.master != "mpi" || launcher_rank().value_or(0) == 0) {
+      std::string program;
+      for (const auto& a : r.config.command.empty() ? r.config.worker : r.config.command)
+        program += (program.empty() ? "" : " ") + shell_quote(a);
+      fmt::print(stderr, "taskmaster: resuming {}, which runs: {} ({})\n", history, program,
+                 r.config.command.empty() ? "long-running workers" : "one process per point");
+    }
     return run_command(r);
   }
   if (replay->parsed()) return replay_command(history);
@@ -326,6 +311,7 @@ int main_with(int argc, char** argv) {
   }
   if (demo->parsed()) {
     check_plot_name(demo_options.plot, "--plot");
+    demo_options.workers = workers_from(demo_workers);
     return demo_command(demo_options);
   }
   return 2;

@@ -25,8 +25,11 @@ inline constexpr bool built_with_mpi = TASKMASTER_WITH_MPI != 0;
 template <class X, class F>
 decltype(auto) with_local_programs(const RunConfig& c, std::size_t workers, F&& f) {
   if (!c.command.empty()) {
+    // A sequence of one coordinate is sampled as a function of one number.
     CommandMaster<X, nlohmann::json> master(
-        c.command, CommandOptions{.workers = workers, .timeout = c.timeout});
+        c.command,
+        CommandOptions{
+            .workers = workers, .timeout = c.timeout, .single_component_as_number = true});
     return f(master);
   }
   StdioMaster<X, nlohmann::json> master(c.worker,
@@ -54,6 +57,7 @@ decltype(auto) with_master(const RunConfig& c, F&& f, bool resuming = false) {
     options.work_directory = c.slurm.work_directory;
     options.give_up = [] { return InterruptGuard::abandoned(); };
     options.adopt_jobs = resuming;
+    options.single_component_as_number = true;
     SlurmMaster<X, nlohmann::json> master(c.command, std::move(options));
     return f(master);
   }

@@ -41,7 +41,20 @@ decltype(auto) with_recorded_learner(const HistoryInput& input, F&& f) {
     }
     return with_learner(input.config, [&](auto& fresh) -> R {
       if constexpr (std::is_same_v<std::remove_reference_t<decltype(fresh)>, L>) {
-        for (const auto& [x, y] : history.results()) fresh.tell(x, y);
+        // A sequence takes results only for points it handed out.
+        if constexpr (std::is_same_v<L, Sequence>) {
+          while (fresh.ask(Entropy{0})) {
+          }
+        }
+        for (const auto& e : history.events) {
+          if (e.kind != EventKind::tell) continue;
+          try {
+            fresh.tell(*e.x, *e.y);
+          } catch (const std::exception& refused) {
+            throw UsageError(fmt::format("HISTORY: {}:{}: the learner refuses this result: {}",
+                                         input.path.string(), e.line, refused.what()));
+          }
+        }
         return f(fresh);
       } else {
         throw std::logic_error("the configuration chose another learner the second time");

@@ -1,9 +1,9 @@
 #include "run.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <type_traits>
 #include <vector>
@@ -83,22 +83,9 @@ RunOutcome execute_run(const RunRequest& request) {
   }
   const std::string resume_hint = "taskmaster resume " + shell_quote(request.history.string());
   const InterruptGuard guard(resume_hint);
-  // The live view follows the history file as `taskmaster watch` does; its
-  // stop button (with the token) stops asking, as Ctrl-C does.
-  std::atomic<bool> stopped_from_page{false};
-  std::optional<watch::LiveServer> live;
-  if (request.live) {
-    live.emplace(request.history, *request.live, [&] { stopped_from_page = true; });
-    live->start();
-    fmt::print(stderr, "taskmaster: live view at {}\n", live->url());
-  }
-  StopCondition stop = c.stop_condition() || stop::when("Ctrl-C", [](const Progress&) {
-                         return InterruptGuard::interrupted();
-                       });
-  if (live) {
-    stop = stop || stop::when("stopped from the live view",
-                              [&](const Progress&) { return stopped_from_page.load(); });
-  }
+  const StopCondition stop = c.stop_condition() || stop::when("interrupted", [](const Progress&) {
+                               return InterruptGuard::interrupted();
+                             });
   const Settings goals = goal_settings(c);
   ProgressReporter reporter({.quiet = request.quiet,
                              .npoints_goal = goals.npoints,
@@ -141,7 +128,7 @@ RunOutcome execute_run(const RunRequest& request) {
           o.seconds = summary.progress.seconds();
           o.reason = summary.reason;
           if (InterruptGuard::interrupted()) {
-            o.status = 130;
+            o.status = 128 + InterruptGuard::signal();
           } else if (o.told == 0 && o.failed > 0) {
             o.status = 1;
             o.reason = fmt::format("every point failed; the first: {}", first_failure);
@@ -156,8 +143,13 @@ RunOutcome execute_run(const RunRequest& request) {
                outcome.status == 1 ? "failed" : "ended", outcome.told, outcome.failed, outcome.loss,
                outcome.reason, request.history.string());
   }
-  if (outcome.status == 130) {
-    fmt::print(stderr, "taskmaster: stopped by Ctrl-C; to carry on: {}\n", resume_hint);
+  if (outcome.status > 128) {
+    const int signal = outcome.status - 128;
+    fmt::print(stderr, "taskmaster: stopped by {}; to carry on: {}\n",
+               signal == SIGINT    ? "Ctrl-C"
+               : signal == SIGTERM ? "SIGTERM"
+                                   : "SIGHUP",
+               resume_hint);
   }
   if (request.plot && outcome.told > 0) {
     plot_history(HistoryInput::read(request.history), *request.plot, {});

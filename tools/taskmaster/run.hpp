@@ -7,7 +7,6 @@
 #include <string>
 
 #include "config.hpp"
-#include "watch/live_server.hpp"
 
 namespace taskmaster::cli {
 
@@ -23,8 +22,6 @@ struct RunRequest {
   std::optional<std::filesystem::path> plot{};
   bool quiet = false;
   bool resume = false;  ///< carry on the run recorded in `history`
-  /// Serve the live view beside the run (`--live`), until it ends.
-  std::optional<watch::LiveOptions> live{};
 };
 
 /// How a run ended.
@@ -34,7 +31,7 @@ struct RunRequest {
 /// if (outcome.status == 130) fmt::print("interrupted after {} points\n", outcome.told);
 /// @endcode
 struct RunOutcome {
-  int status = 0;  ///< 0 goal reached, 1 run failure, 130 interrupted
+  int status = 0;  ///< 0 goal reached, 1 run failure, 128 + the signal that stopped it (130 Ctrl-C)
   std::uint64_t told = 0;
   std::uint64_t failed = 0;
   double loss = 0;

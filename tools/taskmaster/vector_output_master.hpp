@@ -12,6 +12,7 @@
 
 #include "taskmaster/core/master.hpp"
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/json_text.hpp"
 
 namespace taskmaster::cli {
 
@@ -83,12 +84,12 @@ inline std::optional<std::vector<double>> to_components(const nlohmann::json& y,
       out.push_back(decode<double>(y));
     }
   } catch (const CodecError&) {
-    error = fmt::format("the output {} is not a number or an array of numbers", y.dump());
+    error = fmt::format("the output {} is not a number or an array of numbers", json_excerpt(y));
     return std::nullopt;
   }
   if (expected != 0 && out.size() != expected) {
     error = fmt::format("the output has {} component{} but earlier outputs had {}: {}", out.size(),
-                        out.size() == 1 ? "" : "s", expected, y.dump());
+                        out.size() == 1 ? "" : "s", expected, json_excerpt(y));
     return std::nullopt;
   }
   return out;

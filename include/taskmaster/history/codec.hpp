@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "taskmaster/history/json_text.hpp"
+
 namespace taskmaster {
 
 /// A value in a history file did not have the expected shape.
@@ -41,7 +43,8 @@ struct Codec {
     try {
       return j.get<T>();
     } catch (const nlohmann::json::exception& e) {
-      throw CodecError(fmt::format("cannot read {} as the expected type: {}", j.dump(), e.what()));
+      throw CodecError(
+          fmt::format("cannot read {} as the expected type: {}", json_excerpt(j), e.what()));
     }
   }
 };
@@ -67,7 +70,8 @@ template <>
 struct Codec<bool> {
   static void encode(std::string& out, bool value) { out += value ? "true" : "false"; }
   static bool decode(const nlohmann::json& j) {
-    if (!j.is_boolean()) throw CodecError(fmt::format("expected true or false, got {}", j.dump()));
+    if (!j.is_boolean())
+      throw CodecError(fmt::format("expected true or false, got {}", json_excerpt(j)));
     return j.get<bool>();
   }
 };
@@ -89,7 +93,7 @@ struct Codec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, boo
         return static_cast<T>(v);
       }
     }
-    throw CodecError(fmt::format("expected an integer in range, got {}", j.dump()));
+    throw CodecError(fmt::format("expected an integer in range, got {}", json_excerpt(j)));
   }
 };
 
@@ -116,7 +120,7 @@ struct Codec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
       if (s == "-inf") return -std::numeric_limits<T>::infinity();
     }
     throw CodecError(
-        fmt::format("expected a number, \"nan\", \"inf\" or \"-inf\", got {}", j.dump()));
+        fmt::format("expected a number, \"nan\", \"inf\" or \"-inf\", got {}", json_excerpt(j)));
   }
 };
 
@@ -126,7 +130,7 @@ struct Codec<std::string> {
     out += nlohmann::json(value).dump();
   }
   static std::string decode(const nlohmann::json& j) {
-    if (!j.is_string()) throw CodecError(fmt::format("expected a string, got {}", j.dump()));
+    if (!j.is_string()) throw CodecError(fmt::format("expected a string, got {}", json_excerpt(j)));
     return j.get<std::string>();
   }
 };
@@ -145,10 +149,11 @@ void encode_sequence(std::string& out, const Range& values) {
 }
 
 inline const nlohmann::json& expect_array(const nlohmann::json& j, std::size_t size_or_zero) {
-  if (!j.is_array()) throw CodecError(fmt::format("expected a JSON array, got {}", j.dump()));
+  if (!j.is_array())
+    throw CodecError(fmt::format("expected a JSON array, got {}", json_excerpt(j)));
   if (size_or_zero != 0 && j.size() != size_or_zero) {
     throw CodecError(fmt::format("expected an array of {} values, got {} in {}", size_or_zero,
-                                 j.size(), j.dump()));
+                                 j.size(), json_excerpt(j)));
   }
   return j;
 }

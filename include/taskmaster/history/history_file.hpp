@@ -84,6 +84,22 @@ void format_event(std::string& out, const HistoryEvent<X, Y>& event,
 /// An open history file. Every `write` reaches the operating system before it
 /// returns (one write(2) per line), so a process killed with SIGKILL loses
 /// nothing it already wrote; `sync()` also forces it to disk.
+///
+/// One writer at a time: the sink holds an exclusive lock (flock) on its file
+/// for as long as it lives, and a sink for a file another process (or sink)
+/// is writing is refused with HistoryBusy. The kernel drops the lock when its
+/// holder dies, even by SIGKILL, so a killed run never blocks its resumption.
+///
+/// `Mode::create` writes a new file that takes the name (replacing a file
+/// there that nobody is writing) only once its first `write` (the header) is
+/// complete and on disk: a run killed, or a disk that fills, before that
+/// leaves no file, or the old one, never an empty or headless one.
+/// `Mode::append` appends to an existing file.
+///
+/// @code
+/// taskmaster::HistorySink sink("run.jsonl", taskmaster::HistorySink::Mode::create);
+/// sink.write(taskmaster::format_header(settings) + "\n");  // "run.jsonl" appears here
+/// @endcode
 class HistorySink {
  public:
   enum class Mode { create, append };
@@ -99,8 +115,20 @@ class HistorySink {
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
+  void publish();
+
   std::filesystem::path path_;
   int fd_ = -1;
+  int replaced_fd_ = -1;        ///< create: the file to replace, locked until it is replaced
+  std::string temporary_path_;  ///< create: the new file's own name, where it has one
+  bool published_ = true;       ///< create: the new file has taken its name
+};
+
+/// A second writer for a history file: another process (or sink) is writing
+/// it now. `what()` names the file.
+class HistoryBusy : public HistoryError {
+ public:
+  explicit HistoryBusy(const std::string& source);
 };
 
 // ---------------------------------------------------------------------------

@@ -40,13 +40,16 @@ class HistoryMaster {
 
   /// Replays events [begin, end) of `history`, whose first ask is number
   /// `first_step`; `carried` are the tasks in flight when the segment began,
-  /// which the loop submits again.
+  /// which the loop submits again; `capacity` is the capacity until the
+  /// segment records one (that of the segment before).
   HistoryMaster(const History<X, Y>& history, std::size_t begin, std::size_t end,
-                std::uint64_t first_step, const std::vector<TaskId>& carried = {})
+                std::uint64_t first_step, const std::vector<TaskId>& carried = {},
+                std::size_t capacity = 0)
       : history_(history),
         cursor_(begin),
         end_(end),
         step_(first_step),
+        capacity_(capacity),
         resubmissions_(carried.begin(), carried.end()) {}
 
   /// Replays a run that was never resumed.
@@ -56,10 +59,21 @@ class HistoryMaster {
   [[nodiscard]] std::size_t capacity() const {
     if (cursor_ < end_ && at().kind == EventKind::capacity)
       capacity_ = history_.events[cursor_++].capacity;
+    // At a capacity of 0 with nothing in flight the loop waits for workers to
+    // join, which a replay never does: only a capacity or a stop can come
+    // next in a record a loop wrote.
+    if (capacity_ == 0 && in_flight_ == 0 && cursor_ < end_ && at().kind != EventKind::capacity &&
+        at().kind != EventKind::stop) {
+      throw ReplayDivergence(
+          step_,
+          fmt::format("a {} event at a capacity of 0 with nothing in flight", to_string(at().kind)),
+          "nothing: the loop waits for capacity there", at().line);
+    }
     return capacity_;
   }
 
   void submit(Task<X> task) {
+    ++in_flight_;
     if (resubmissions_.erase(task.id) > 0) return;
     if (cursor_ >= end_ || at().kind != EventKind::ask) {
       throw ReplayDivergence(step_, describe_here(), encode(task.x), line_here());
@@ -80,9 +94,11 @@ class HistoryMaster {
     switch (e.kind) {
       case EventKind::tell:
         ++cursor_;
+        --in_flight_;
         return Result<X, Y>::success(e.id, *e.x, *e.y, e.worker, e.duration);
       case EventKind::fail:
         ++cursor_;
+        --in_flight_;
         if (e.retry) resubmissions_.insert(e.id);
         return Result<X, Y>::failure(e.id, *e.x, e.text, e.worker, e.duration);
       case EventKind::ask: throw ReplayDivergence(step_, "x = " + encode(*e.x), "nothing", e.line);
@@ -109,6 +125,8 @@ class HistoryMaster {
   [[nodiscard]] std::size_t position() const noexcept { return cursor_; }
   /// The number of the next ask.
   [[nodiscard]] std::uint64_t step() const noexcept { return step_; }
+  /// The capacity last recorded (or given), for the segment that follows.
+  [[nodiscard]] std::size_t recorded_capacity() const noexcept { return capacity_; }
 
  private:
   const HistoryEvent<X, Y>& at() const { return history_.events[cursor_]; }
@@ -127,7 +145,8 @@ class HistoryMaster {
   mutable std::size_t cursor_;
   std::size_t end_;
   std::uint64_t step_;
-  mutable std::size_t capacity_ = 0;
+  mutable std::size_t capacity_;
+  std::size_t in_flight_ = 0;  ///< submitted and not yet handed back
   std::unordered_set<TaskId> resubmissions_;
 };
 

@@ -29,13 +29,14 @@ LoopState<input_of<L>> replay_segments(
   LoopState<X> state;
   const auto& events = history.events;
   std::size_t begin = 0;
+  std::size_t capacity = 0;
   for (std::size_t segment = 0; segment < history.segments.size(); ++segment) {
     std::size_t end = begin;
     while (end < events.size() && events[end].kind != EventKind::resume) ++end;
 
     std::vector<TaskId> carried;
     for (const auto& entry : state.pending) carried.push_back(entry.first);
-    HistoryMaster<X, Y> master(history, begin, end, state.step, carried);
+    HistoryMaster<X, Y> master(history, begin, end, state.step, carried, capacity);
     const RunSettings& settings = history.segments[segment];
     RunOptions<X, Y> options;
     options.seed = history.settings().seed;
@@ -48,6 +49,7 @@ LoopState<input_of<L>> replay_segments(
                                       nullptr);
     loop.run();
     state = std::move(loop).state();
+    capacity = master.recorded_capacity();
 
     // What the loop did not consume must be the segment's closing: tasks
     // cancelled when the run stopped, and its end.
@@ -106,13 +108,15 @@ requires MasterFor<M, L> RunSummary<input_of<L>, output_of<L>> resume(
     const RunOptions<input_of<L>, output_of<L>>& options = {}) {
   using X = input_of<L>;
   using Y = output_of<L>;
+  // The writer's lock first: what is read is then what is appended to, and a
+  // second writer (another resume, a run replacing the file) is refused.
+  HistorySink sink(file, HistorySink::Mode::append);
   const RawHistory raw = read_raw_history(file, {.allow_truncated_tail = true});
   History<X, Y> history = to_history<X, Y>(raw, file.string());
   detail::LoopState<X> state = detail::replay_segments(history, learner, {});
 
   RunSettings settings = detail::settings_of(options);
   settings.seed = history.settings().seed;
-  HistorySink sink(file, HistorySink::Mode::append);
   if (raw.truncated_tail) sink.truncate(raw.complete_bytes);
   HistoryEvent<X, Y> opening;
   opening.kind = EventKind::resume;

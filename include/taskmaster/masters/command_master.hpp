@@ -23,6 +23,7 @@
 
 #include "taskmaster/core/master.hpp"
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/command_template.hpp"
 #include "taskmaster/masters/json_lines_wire.hpp"
 #include "taskmaster/masters/subprocess.hpp"
@@ -61,6 +62,9 @@ struct CommandOptions {
   std::size_t max_output_bytes = std::size_t{16} << 20;
   /// How much of the end of stderr goes into error messages.
   std::size_t stderr_tail_bytes = 2048;
+  /// An input of exactly one component (a one-element array) fills `{x}` and
+  /// TASKMASTER_X with that component, as a number would, not as "[16]".
+  bool single_component_as_number = false;
 };
 
 /// A program's output read as Y, or why it could not be.
@@ -88,7 +92,11 @@ ParsedOutput<Y> parse_command_output(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return failed("printed nothing on stdout");
   text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json_nesting_exceeds(text)) {
+    return failed(fmt::format("printed JSON nested deeper than {} levels: '{}'", max_json_depth,
+                              detail::excerpt(text)));
+  }
+  auto j = parse_json(text);
   // Bare nan, inf and -inf are not JSON; Y's codec reads them as strings.
   if (j.is_discarded() && (text == "nan" || text == "inf" || text == "-inf")) {
     j = std::string(text);
@@ -100,8 +108,8 @@ ParsedOutput<Y> parse_command_output(std::string_view text) {
   }
   if (j.is_object()) {
     if (const auto error = j.find("error"); error != j.end()) {
-      return failed(fmt::format("reported: {}",
-                                error->is_string() ? error->get<std::string>() : error->dump()));
+      return failed(fmt::format(
+          "reported: {}", error->is_string() ? error->get<std::string>() : json_excerpt(*error)));
     }
     const auto y = j.find("y");
     if (y == j.end()) {
@@ -199,6 +207,7 @@ class CommandMaster {
     results_.clear();
     running_.clear();
     outstanding_ = 0;
+    throttled_ = false;
   }
 
   /// The pids of the programs running now.
@@ -224,7 +233,7 @@ class CommandMaster {
   };
 
   void start_queued() {
-    while (!queue_.empty() && running_.size() < capacity()) {
+    while (!queue_.empty() && running_.size() < capacity() && !throttled_) {
       Task<X> task = std::move(queue_.front());
       queue_.pop_front();
       start(std::move(task));
@@ -247,7 +256,9 @@ class CommandMaster {
     std::string why_not;
     subprocess::SpawnOptions spawn;
     try {
-      const auto values = PlaceholderValues::of(nlohmann::json::parse(x_text), task.id);
+      auto values = PlaceholderValues::of(nlohmann::json::parse(x_text), task.id);
+      if (options_.single_component_as_number && values.components.size() == 1)
+        values.x = values.components.front();
       auto argv = template_.expand(values, options_.shell);
       if (options_.shell) {
         std::string line;
@@ -273,6 +284,7 @@ class CommandMaster {
       // part of running it.
       const auto started = Clock::now();
       subprocess::Child child = subprocess::Child::spawn(spawn);
+      child.exit_fd();
       Running run;
       run.slot = slot;
       run.task = std::move(task);
@@ -287,8 +299,18 @@ class CommandMaster {
         run.input = fmt::format("{{\"id\":{},\"x\":{}}}\n", run.task.id, x_text);
         write_input(run);
       }
-      run.child.exit_fd();
       running_.push_back(std::move(run));
+    } catch (const subprocess::SpawnError& e) {
+      if (e.out_of_resources() && !running_.empty()) {
+        // Out of file descriptors (or processes) while programs run: those
+        // give theirs back when they end, so the task waits for that rather
+        // than failing, and no more start until then.
+        throttled_ = true;
+        queue_.push_front(std::move(task));
+        return;
+      }
+      results_.push_back(Result<X, Y>::failure(
+          task.id, std::move(task.x), fmt::format("command not started: {}", e.what()), slot));
     } catch (const std::exception& e) {
       // A task that cannot start fails on its own; the run goes on.
       results_.push_back(Result<X, Y>::failure(
@@ -424,6 +446,7 @@ class CommandMaster {
       }
     }
     running_.erase(it);
+    throttled_ = false;
   }
 
   void fail_queue(const std::string& why) {
@@ -441,6 +464,7 @@ class CommandMaster {
   std::list<Running> running_;
   std::deque<Result<X, Y>> results_;
   std::size_t outstanding_ = 0;
+  bool throttled_ = false;  ///< out of descriptors: start nothing until a program ends
   std::atomic<std::size_t> target_{0};
 };
 

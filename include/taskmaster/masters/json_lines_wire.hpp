@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/worker_pool.hpp"
 
 namespace taskmaster {
@@ -64,7 +65,13 @@ struct JsonLinesWire {
       m.error = fmt::format("a line longer than the limit of {} bytes", limit);
       return m;
     }
-    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (json_nesting_exceeds(line)) {
+      m.kind = Kind::violation;
+      m.error = fmt::format("sent JSON nested deeper than {} levels: '{}'", max_json_depth,
+                            excerpt(line));
+      return m;
+    }
+    const auto j = parse_json(line);
     if (j.is_discarded() || !j.is_object()) {
       m.kind = Kind::violation;
       m.error = fmt::format("sent a line that is not a JSON object: '{}'", excerpt(line));
@@ -79,7 +86,7 @@ struct JsonLinesWire {
             "expected the hello {{\"hello\":\"taskmaster-worker\",\"protocol\":{}}}, got '{}'",
             worker_protocol_version, excerpt(line));
       } else if (*protocol != worker_protocol_version) {
-        m.error = fmt::format("speaks protocol {}, this master speaks {}", protocol->dump(),
+        m.error = fmt::format("speaks protocol {}, this master speaks {}", json_excerpt(*protocol),
                               worker_protocol_version);
       }
       return m;
@@ -93,7 +100,7 @@ struct JsonLinesWire {
     m.kind = Kind::reply;
     m.id = id->get<TaskId>();
     if (const auto error = j.find("error"); error != j.end()) {
-      m.error = error->is_string() ? error->get<std::string>() : error->dump();
+      m.error = error->is_string() ? error->get<std::string>() : json_excerpt(*error);
       if (m.error.empty()) m.error = "failed (empty error message)";
       return m;
     }

@@ -20,6 +20,7 @@
 
 #include "taskmaster/core/master.hpp"
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/command_master.hpp"
 #include "taskmaster/masters/command_template.hpp"
 
@@ -60,6 +61,9 @@ struct SlurmOptions {
   /// says true, every outstanding job is cancelled and `next()` returns
   /// nothing more (a user who gives up waiting, e.g. a second Ctrl-C).
   std::function<bool()> give_up{};
+  /// An input of exactly one component (a one-element array) fills `{x}`
+  /// with that component, as a number would, not as "[16]".
+  bool single_component_as_number = false;
 };
 
 namespace detail {
@@ -177,8 +181,10 @@ class SlurmMaster {
   void read_ledger(const std::filesystem::path& path) {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
-      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object() || !j.contains("id") || !j.contains("x") || !j.contains("job")) continue;
+      const auto j = parse_json(line);
+      if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() ||
+          !j.contains("x") || !j.contains("job") || !j["job"].is_string())
+        continue;
       adoptable_[j["id"].get<TaskId>()] = {j["x"].dump(), j["job"].get<std::string>()};
     }
   }
@@ -257,8 +263,10 @@ class SlurmMaster {
       const Task<X>& task = batch[i];
       // The command is a list of arguments, not shell text: each one is
       // quoted whole in the script.
-      const auto argv =
-          command_.expand(PlaceholderValues::of(nlohmann::json::parse(encode(task.x)), task.id));
+      auto values = PlaceholderValues::of(nlohmann::json::parse(encode(task.x)), task.id);
+      if (options_.single_component_as_number && values.components.size() == 1)
+        values.x = values.components.front();
+      const auto argv = command_.expand(values);
       std::string line;
       for (const auto& arg : argv) {
         if (!line.empty()) line += ' ';

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/json_lines_wire.hpp"
 
 namespace taskmaster {
@@ -36,7 +37,7 @@ int serve_json_lines(F&& f, std::istream& in = std::cin, std::ostream& out = std
   std::string reply;
   while (std::getline(in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto task = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const auto task = parse_json(line);
     if (task.is_discarded() || !task.is_object() || !task.contains("id") ||
         !task["id"].is_number_unsigned() || !task.contains("x")) {
       std::cerr << "not a task: " << detail::excerpt(line) << "\n";

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -29,6 +30,19 @@ namespace taskmaster::subprocess {
 class SpawnError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  SpawnError(const std::string& what, int error) : std::runtime_error(what), error_(error) {}
+
+  /// The errno value behind the failure (0 if none).
+  [[nodiscard]] int error() const noexcept { return error_; }
+  /// Whether this process ran out of something its other children give
+  /// back when they end (file descriptors, processes): worth waiting for
+  /// one of them rather than failing.
+  [[nodiscard]] bool out_of_resources() const noexcept {
+    return error_ == EMFILE || error_ == ENFILE || error_ == EAGAIN;
+  }
+
+ private:
+  int error_ = 0;
 };
 
 /// How to start a child.

@@ -244,7 +244,7 @@ class WorkerPool {
       auto it = std::find(slots_.begin(), slots_.end(), nullptr);
       const auto index = static_cast<std::size_t>(it - slots_.begin());
       if (it == slots_.end()) slots_.emplace_back();
-      start_worker(index);
+      if (!start_worker_or_shrink(index, n)) break;
     }
     std::size_t n = to_release_.exchange(0, std::memory_order_acq_rel);
     // Idle and starting workers leave first; busy ones after their task.
@@ -267,6 +267,35 @@ class WorkerPool {
     slot->child = subprocess::Child::spawn(spawn_);
     slot->deadline = Clock::now() + seconds(options_.start_timeout);
     slots_[index] = std::move(slot);
+  }
+
+  /// Starts a worker in slot `index`. When this process is out of file
+  /// descriptors (or processes) and other workers run, it goes on with
+  /// those: the capacity drops by the `wanted` workers that cannot start and
+  /// by one more whose descriptors the rest of the program needs (a history
+  /// file, a plot, a spawn's pipes), and this returns false.
+  bool start_worker_or_shrink(std::size_t index, std::size_t wanted) {
+    try {
+      start_worker(index);
+      return true;
+    } catch (const subprocess::SpawnError& e) {
+      if (!e.out_of_resources() || live_workers() == 0) throw;
+    }
+    std::size_t dropped = wanted;
+    if (live_workers() > 1) {
+      for (auto last = slots_.rbegin(); last != slots_.rend(); ++last) {
+        if (*last && !(*last)->task && !(*last)->retiring) {
+          stop_worker(**last);
+          ++dropped;
+          break;
+        }
+      }
+    }
+    std::size_t current = target_.load(std::memory_order_acquire);
+    while (!target_.compare_exchange_weak(current, current - std::min(dropped, current),
+                                          std::memory_order_acq_rel)) {
+    }
+    return false;
   }
 
   /// Lets a worker go for good: it gets its stdin closed and a short while
@@ -522,7 +551,7 @@ class WorkerPool {
                       "last: {}",
                       name_, spawn_.argv.front(), failed_starts_, reason));
     }
-    start_worker(index);
+    start_worker_or_shrink(index, 1);
   }
 
   void drain_stderr(Slot& s) {
