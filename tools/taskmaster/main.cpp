@@ -18,6 +18,7 @@
 #include "history_commands.hpp"
 #include "plot.hpp"
 #include "run.hpp"
+#include "watch/watch_command.hpp"
 
 namespace {
 
@@ -251,6 +252,30 @@ int main_with(int argc, char** argv) {
       ->allow_extra_args(false);
   demo->add_flag("-q,--quiet", demo_options.quiet, "No progress");
 
+  // The live view (docs/live-view.md): beside a run or resume, or on its own.
+  std::string live_port, live_bind = "127.0.0.1";
+  for (auto* command : {run, resume}) {
+    command
+        ->add_option("--live", live_port,
+                     "Serve a live view of the run in the browser on PORT (default 8765; 0: any "
+                     "free port) until it ends; the address is printed")
+        ->expected(0, 1);
+    command->add_option("--live-bind", live_bind,
+                        "Address the live view listens on (default 127.0.0.1: this machine only)");
+  }
+  std::string watch_port;
+  auto* watch = app.add_subcommand(
+      "watch", "Serve a live view of a run (going on or finished) in the browser.");
+  watch->footer(
+      "\nExample:\n  taskmaster watch taskmaster-run.jsonl --port 8000\nThe address is printed; "
+      "Ctrl-C stops the server. See docs/live-view.md.");
+  watch->add_option("HISTORY", history, "History file (it may not exist yet)")->required();
+  watch->add_option("--port", watch_port, "Port (default 8765, or any free one if taken; 0: any)");
+  watch->add_option("--bind", live_bind,
+                    "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
+                    "network)")
+      ->capture_default_str();
+
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -263,9 +288,23 @@ int main_with(int argc, char** argv) {
   if (!command.empty() && !run->parsed())
     throw UsageError("--: only 'taskmaster run' takes a program after '--'");
 
+  const auto live_options = [&](const std::string& port, bool given, const char* flag) {
+    watch::LiveOptions o;
+    o.bind = live_bind;
+    if (given && !port.empty()) {
+      o.port = static_cast<int>(parse_count(flag, port, 0, 65535));
+      o.port_given = true;
+    }
+    return o;
+  };
+  if (watch->parsed()) {
+    return watch::watch_command(history,
+                                live_options(watch_port, watch->count("--port") > 0, "--port"));
+  }
   if (run->parsed()) {
     check_plot_name(flags.plot, "--plot");
     RunRequest request = request_from(flags, std::move(command));
+    if (run->count("--live") > 0) request.live = live_options(live_port, true, "--live");
     return run_command(request);
   }
   if (resume->parsed()) {
@@ -280,6 +319,7 @@ int main_with(int argc, char** argv) {
     r.history = history;
     r.resume = true;
     r.quiet = resume_quiet;
+    if (resume->count("--live") > 0) r.live = live_options(live_port, true, "--live");
     if (!resume_plot.empty()) r.plot = resume_plot;
     r.config.validate();
     // The program comes from the file, which may come from someone else:

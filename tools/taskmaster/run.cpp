@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <type_traits>
 #include <vector>
@@ -83,9 +84,22 @@ RunOutcome execute_run(const RunRequest& request) {
   }
   const std::string resume_hint = "taskmaster resume " + shell_quote(request.history.string());
   const InterruptGuard guard(resume_hint);
-  const StopCondition stop = c.stop_condition() || stop::when("interrupted", [](const Progress&) {
-                               return InterruptGuard::interrupted();
-                             });
+  // The live view follows the history file as `taskmaster watch` does; its
+  // stop button (with the token) stops asking, as Ctrl-C does.
+  std::atomic<bool> stopped_from_page{false};
+  std::optional<watch::LiveServer> live;
+  if (request.live) {
+    live.emplace(request.history, *request.live, [&] { stopped_from_page = true; });
+    live->start();
+    fmt::print(stderr, "taskmaster: live view at {}\n", live->url());
+  }
+  StopCondition stop = c.stop_condition() || stop::when("interrupted", [](const Progress&) {
+                         return InterruptGuard::interrupted();
+                       });
+  if (live) {
+    stop = stop || stop::when("stopped from the live view",
+                              [&](const Progress&) { return stopped_from_page.load(); });
+  }
   const Settings goals = goal_settings(c);
   ProgressReporter reporter({.quiet = request.quiet,
                              .npoints_goal = goals.npoints,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "watch/live_server.hpp"
 
 namespace taskmaster::cli {
 
@@ -22,6 +23,8 @@ struct RunRequest {
   std::optional<std::filesystem::path> plot{};
   bool quiet = false;
   bool resume = false;  ///< carry on the run recorded in `history`
+  /// Serve the live view beside the run (`--live`), until it ends.
+  std::optional<watch::LiveOptions> live{};
 };
 
 /// How a run ended.
