@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,8 +35,12 @@
 #include <taskmaster/masters/batch_master.hpp>
 #include <taskmaster/masters/command_master.hpp>
 #include <taskmaster/masters/serial_master.hpp>
+#include <taskmaster/masters/slurm_master.hpp>
 #include <taskmaster/masters/stdio_master.hpp>
 #include <taskmaster/masters/subprocess.hpp>
+#if TASKMASTER_PYTHON_MPI
+#include <taskmaster/masters/mpi_master.hpp>
+#endif
 
 namespace taskmaster::python {
 namespace {
@@ -47,13 +52,33 @@ std::string describe_python_error(py::error_already_set& e) {
   return type + ": " + std::string(py::str(e.value()));
 }
 
+/// `function` as a C++ callable of one point, taking the GIL for each call;
+/// its exception becomes the point's failure, with the type and message.
+/// A handle, not an object: the callable is copied and destroyed without
+/// the GIL, so it must not count references; the caller keeps `function`
+/// alive for as long as the callable is used.
+std::function<Value(const Value&)> calling(py::handle function) {
+  return [function](const Value& x) {
+    py::gil_scoped_acquire gil;
+    try {
+      return to_value(function(from_value(x)));
+    } catch (py::error_already_set& e) {
+      throw std::runtime_error(describe_python_error(e));
+    }
+  };
+}
+
 /// Any learner with python-adaptive's interface, as the loop sees a learner.
 class PythonLearner {
  public:
   using input_type = Value;
   using output_type = Value;
 
-  explicit PythonLearner(py::object learner) : learner_(std::move(learner)) {
+  /// `numbers_as_arrays`: outputs travel and are recorded as the
+  /// command-line tool writes them, a number as a one-element array; the
+  /// learner is told the number (see `ArraysForNumbers`).
+  explicit PythonLearner(py::object learner, bool numbers_as_arrays = false)
+      : learner_(std::move(learner)), numbers_as_arrays_(numbers_as_arrays) {
     py::gil_scoped_acquire gil;
     has_fail_ = py::hasattr(learner_, "_fail");
     has_done_ = py::hasattr(learner_, "done");
@@ -80,8 +105,10 @@ class PythonLearner {
     return out;
   }
   void tell(const Value& x, const Value& y) {
+    const bool one_number =
+        numbers_as_arrays_ && y.is_array() && y.size() == 1 && y.front().is_number();
     py::gil_scoped_acquire gil;
-    learner_.attr("tell")(from_value(x), from_value(y));
+    learner_.attr("tell")(from_value(x), from_value(one_number ? y.front() : y));
   }
   void fail(const Value& x) {
     // python-adaptive's learners have no notion of a failed point: it stays
@@ -102,6 +129,7 @@ class PythonLearner {
 
  private:
   py::object learner_;
+  bool numbers_as_arrays_ = false;
   bool has_fail_ = false;
   bool has_done_ = false;
 };
@@ -236,14 +264,20 @@ class Abandonable {
   using input_type = typename M::input_type;
   using output_type = typename M::output_type;
 
-  Abandonable(M& inner, const std::atomic<bool>& abandoned)
-      : inner_(inner), abandoned_(abandoned) {}
+  /// `numbers_as_arrays`: a number the function gave is handed on (and so
+  /// recorded) as a one-element array, as the command-line tool records
+  /// outputs, so that the tool can carry the run on.
+  Abandonable(M& inner, const std::atomic<bool>& abandoned, bool numbers_as_arrays)
+      : inner_(inner), abandoned_(abandoned), numbers_as_arrays_(numbers_as_arrays) {}
   [[nodiscard]] std::size_t capacity() const { return inner_.capacity(); }
   void submit(Task<input_type> task) { inner_.submit(std::move(task)); }
   void cancel() { inner_.cancel(); }
   std::optional<Result<input_type, output_type>> next() {
     if (!abandoned_) {
       auto r = inner_.next();
+      if (r && r->ok() && numbers_as_arrays_ && r->y->is_number()) {
+        *r->y = Value::array({std::move(*r->y)});
+      }
       if (!abandoned_ || (r && r->ok())) return r;
     }
     inner_.cancel();
@@ -253,6 +287,7 @@ class Abandonable {
  private:
   M& inner_;
   const std::atomic<bool>& abandoned_;
+  bool numbers_as_arrays_;
 };
 
 /// What to run: filled in by taskmaster/runner.py.
@@ -274,7 +309,9 @@ struct RunSpec {
   std::uint64_t seed = 0;
   unsigned retries = 0;
   std::size_t ask_batch = 1;
-  py::object metadata;  // JSON-able, or None
+  py::object metadata;             // JSON-able, or None
+  SlurmOptions slurm;              // for master "slurm"; max_jobs is `workers`
+  bool numbers_as_arrays = false;  // outputs as the command-line tool records them
 };
 
 /// One run on its own thread, and what the Python side can ask of it.
@@ -283,7 +320,7 @@ class RunHandle {
   explicit RunHandle(RunSpec spec) : spec_(std::move(spec)) {
     metadata_ = spec_.metadata.is_none() ? Value::object() : to_value(spec_.metadata);
     goal_ = spec_.goal;
-    learner_ = std::make_unique<PythonLearner>(spec_.learner);
+    learner_ = std::make_unique<PythonLearner>(spec_.learner, spec_.numbers_as_arrays);
     python_function_ = spec_.function;
     executor_ = spec_.executor;
     thread_ = std::thread([this] { body(); });
@@ -361,7 +398,7 @@ class RunHandle {
  private:
   template <class M>
   void run_on(M& inner) {
-    Abandonable<M> master(inner, abandoned_);
+    Abandonable<M> master(inner, abandoned_, spec_.numbers_as_arrays);
     // Each part notes that it held, so the summary can say which one ended the run.
     StopCondition stop =
         stop::when("stopped", [this](const Progress&) { return stop_.load() && held("stopped"); });
@@ -456,19 +493,10 @@ class RunHandle {
         py::gil_scoped_acquire gil;
         master.reset();
       } else if (spec_.master == "serial") {
-        py::object function = python_function_;
-        SerialMaster<Value, Value> master([function](const Value& x) {
-          py::gil_scoped_acquire gil;
-          try {
-            return to_value(function(from_value(x)));
-          } catch (py::error_already_set& e) {
-            // A failure of the point, with the exception's type and message.
-            throw std::runtime_error(describe_python_error(e));
-          }
-        });
+        SerialMaster<Value, Value> master(calling(python_function_));
         run_on(master);
       } else if (spec_.master == "batch") {
-        py::object function = python_function_;
+        const py::handle function = python_function_;  // kept alive by this handle
         BatchMaster<Value, Value> master(
             [function](std::span<const Value> xs) {
               py::gil_scoped_acquire gil;
@@ -482,6 +510,26 @@ class RunHandle {
             },
             {.max_batch = spec_.max_batch, .evaluators = spec_.workers});
         run_on(master);
+      } else if (spec_.master == "slurm") {
+        SlurmOptions options = spec_.slurm;
+        options.max_jobs = spec_.workers;
+        // Cancelling the run cancels its jobs; a resumed run takes over the
+        // jobs the interrupted one left in the queue instead of submitting
+        // them again.
+        options.give_up = [this] { return abandoned_.load(); };
+        options.adopt_jobs = spec_.resume;
+        SlurmMaster<Value, Value> master(spec_.command, std::move(options));
+        run_on(master);
+#if TASKMASTER_PYTHON_MPI
+      } else if (spec_.master == "mpi") {
+        MPIMaster<Value, Value> master;
+        if (master.capacity() == 0) {
+          throw std::invalid_argument(
+              "executor=MPI(): this is the only MPI rank; start Python under mpirun with one rank "
+              "more than the workers, e.g. 'mpirun -n 5 python script.py'");
+        }
+        run_on(master);
+#endif
       } else {
         throw std::invalid_argument("unknown master " + spec_.master);
       }
@@ -522,9 +570,9 @@ class RunHandle {
 };
 
 /// Replays a history into `learner` (checking every ask); the counters at the end.
-py::dict replay_file(const std::string& path, py::object learner) {
+py::dict replay_file(const std::string& path, py::object learner, bool numbers_as_arrays) {
   auto history = read_history<Value, Value>(path);
-  PythonLearner adapter(std::move(learner));
+  PythonLearner adapter(std::move(learner), numbers_as_arrays);
   Progress p;
   try {
     py::gil_scoped_release release;
@@ -607,6 +655,57 @@ py::tuple read_history_file(const std::string& path) {
   return py::make_tuple(segments, events);
 }
 
+#if TASKMASTER_PYTHON_MPI
+/// Starts MPI once per process. Serialized: the run's own thread (not the
+/// one that started MPI) sends and receives on rank 0.
+void mpi_start() {
+  int started = 0;
+  MPI_Initialized(&started);
+  if (started) return;
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+  if (provided < MPI_THREAD_SERIALIZED) {
+    throw std::runtime_error("MPI gives no thread support (MPI_THREAD_SERIALIZED is needed)");
+  }
+}
+
+/// Ends MPI if it was started and is not ended yet (at the interpreter's exit).
+void mpi_end() {
+  int started = 0;
+  int ended = 0;
+  MPI_Initialized(&started);
+  MPI_Finalized(&ended);
+  if (started && !ended) MPI_Finalize();
+}
+
+py::tuple mpi_rank_and_size() {
+  mpi_start();
+  int rank = 0;
+  int size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return py::make_tuple(rank, size);
+}
+
+/// A worker rank's side of executor=MPI(): evaluates the points rank 0
+/// sends, with `function` or with `command` run once per point, until
+/// rank 0's run ends.
+void mpi_serve(py::object function, const std::vector<std::string>& command,
+               std::optional<double> timeout) {
+  mpi_start();
+  if (!command.empty()) {
+    MPIMaster<Value, Value> master;
+    py::gil_scoped_release release;
+    CommandMaster<Value, Value> programs(command, {.workers = 1, .timeout = timeout});
+    master.serve(programs);
+    return;
+  }
+  MPIMaster<Value, Value> master(calling(function));
+  py::gil_scoped_release release;
+  master.serve();
+}
+#endif
+
 }  // namespace
 }  // namespace taskmaster::python
 
@@ -632,7 +731,20 @@ PYBIND11_MODULE(_run, m) {
       .def_readwrite("seed", &RunSpec::seed)
       .def_readwrite("retries", &RunSpec::retries)
       .def_readwrite("ask_batch", &RunSpec::ask_batch)
-      .def_readwrite("metadata", &RunSpec::metadata);
+      .def_readwrite("metadata", &RunSpec::metadata)
+      .def_readwrite("numbers_as_arrays", &RunSpec::numbers_as_arrays)
+      .def("set_slurm", [](RunSpec& spec, std::string partition, std::string time_limit,
+                           unsigned cpus, std::string memory, std::vector<std::string> sbatch_lines,
+                           std::string directory, std::string job_name, bool arrays) {
+        spec.slurm.partition = std::move(partition);
+        spec.slurm.time_limit = std::move(time_limit);
+        spec.slurm.cpus_per_task = cpus;
+        spec.slurm.memory = std::move(memory);
+        spec.slurm.sbatch_lines = std::move(sbatch_lines);
+        spec.slurm.work_directory = std::move(directory);
+        spec.slurm.job_name = std::move(job_name);
+        spec.slurm.arrays = arrays;
+      });
   py::class_<RunHandle>(m, "RunHandle")
       .def(py::init<RunSpec>())
       .def("wait", &RunHandle::wait, py::arg("seconds") = py::none())
@@ -641,6 +753,15 @@ PYBIND11_MODULE(_run, m) {
       .def("abandon", &RunHandle::abandon)
       .def("progress", &RunHandle::progress)
       .def("result", &RunHandle::result);
-  m.def("replay", &replay_file, py::arg("path"), py::arg("learner"));
+  m.def("replay", &replay_file, py::arg("path"), py::arg("learner"),
+        py::arg("numbers_as_arrays") = false);
   m.def("read_history", &read_history_file, py::arg("path"));
+#if TASKMASTER_PYTHON_MPI
+  m.attr("with_mpi") = true;
+  m.def("mpi_rank_and_size", &mpi_rank_and_size);
+  m.def("mpi_serve", &mpi_serve, py::arg("function"), py::arg("command"), py::arg("timeout"));
+  m.def("mpi_end", &mpi_end);
+#else
+  m.attr("with_mpi") = false;
+#endif
 }

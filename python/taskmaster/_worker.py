@@ -1,8 +1,8 @@
 """The worker program behind taskmaster.run's default: a Python function in
 worker processes.
 
-Started by the C++ StdioMaster as ``python .../taskmaster/_worker.py FILE``,
-where FILE holds the function pickled with cloudpickle (as python-adaptive
+Started by the C++ StdioMaster as ``python .../taskmaster/_worker.py FILE``
+(or, for one point, ``_worker.py --one FILE X``: a SLURM job), where FILE holds the function pickled with cloudpickle (as python-adaptive
 ships functions to its workers). It speaks the JSON Lines worker protocol
 (docs/worker-protocol.md): a hello line, then one reply per task. An
 exception in the function is an error reply (the run records the reason and
@@ -75,15 +75,37 @@ def serve(function: Any) -> None:
         out.flush()
 
 
-def main() -> int:
-    if len(sys.argv) != 2:
-        print("usage: _worker.py PICKLED_FUNCTION_FILE", file=sys.stderr)
-        return 2
-    with open(sys.argv[1], "rb") as f:
+def evaluate_once(function: Any, x_text: str) -> int:
+    """One point given as JSON on the command line (a SLURM job's program):
+    prints the value as JSON; a failure of the function is reported on
+    stderr with a non-zero exit, which fails the point with that reason."""
+    try:
+        y = encode(function(decode(json.loads(x_text))))
+    except Exception as error:
+        last = traceback.extract_tb(error.__traceback__)[-1:]
+        where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+        print(f"{type(error).__name__}: {error}{where}", file=sys.stderr)
+        return 1
+    print(json.dumps(y, allow_nan=False))
+    return 0
+
+
+def load(path: str) -> Any:
+    """The function pickled in ``path``, after the parent's import path."""
+    with open(path, "rb") as f:
         parent_path = cloudpickle.load(f)
         sys.path[:0] = [p for p in parent_path if p not in sys.path]
-        function = cloudpickle.load(f)
-    serve(function)
+        return cloudpickle.load(f)
+
+
+def main() -> int:
+    arguments = sys.argv[1:]
+    if len(arguments) == 3 and arguments[0] == "--one":
+        return evaluate_once(load(arguments[1]), arguments[2])
+    if len(arguments) != 1:
+        print("usage: _worker.py PICKLED_FUNCTION_FILE | --one PICKLED_FUNCTION_FILE X_AS_JSON", file=sys.stderr)
+        return 2
+    serve(load(arguments[0]))
     return 0
 
 

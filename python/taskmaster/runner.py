@@ -19,7 +19,11 @@ Where points are evaluated (``executor=``):
 - :class:`Command`: an external program per point, ``{x}``, ``{x0}``...
   in its arguments replaced by the point (as the command-line tool does);
 - :class:`WorkerProgram`: long-running worker programs of any language
-  speaking the JSON Lines worker protocol.
+  speaking the JSON Lines worker protocol;
+- :class:`Slurm`: one SLURM batch job per point (``learner.function``, or
+  a program);
+- :class:`MPI`: the ranks of an MPI job (``mpirun -n N python script.py``):
+  rank 0 runs the loop, the others evaluate.
 
 Example::
 
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as _dt
+import json
 import os
 import shlex
 import sys
@@ -45,7 +50,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 import cloudpickle
 import numpy as np
 
-from . import _run
+from . import _run, _tool_config
 
 __all__ = [
     "run",
@@ -60,6 +65,8 @@ __all__ = [
     "WorkerProgram",
     "Vectorized",
     "Sequential",
+    "Slurm",
+    "MPI",
 ]
 
 
@@ -93,6 +100,118 @@ class WorkerProgram:
     docs/worker-protocol.md), e.g. ``WorkerProgram("python3 model.py")``."""
 
     command: Union[str, Sequence[str]]
+
+
+@dataclass
+class Slurm:
+    """Each point as a SLURM batch job (``ntasks`` jobs queued or running at once).
+
+    ``command``: a program with ``{x}``, ``{x0}``... as for :class:`Command`;
+    ``None`` runs ``learner.function`` in the job with this Python, the
+    function pickled into ``work_directory`` (which must be on a file
+    system the cluster's nodes share, as the job scripts and outputs are).
+    The other fields are sbatch's: ``partition`` (-p), ``time_limit``
+    (--time, e.g. "00:30:00"), ``cpus_per_task``, ``memory`` (--mem),
+    ``sbatch_options`` (more lines, e.g. "--account=abc"), ``job_name``;
+    ``arrays`` submits the points handed over together as one job array.
+    A resumed run takes over the jobs its interrupted run left queued.
+    """
+
+    command: Optional[Sequence[str]] = None
+    partition: str = ""
+    time_limit: str = ""
+    cpus_per_task: int = 1
+    memory: str = ""
+    sbatch_options: Sequence[str] = ()
+    work_directory: Union[str, os.PathLike] = "taskmaster-slurm"
+    job_name: str = "taskmaster"
+    arrays: bool = True
+
+
+@dataclass
+class MPI:
+    """The ranks of an MPI job: start the script with ``mpirun -n N python
+    script.py``; rank 0 runs the loop (and writes the history), ranks 1 to
+    N-1 evaluate ``learner.function`` (or ``command``, a program per point as
+    for :class:`Command`), one point each at a time. On the worker ranks
+    :func:`run` returns None once rank 0's run has ended; ``ntasks`` is
+    ignored (the ranks are the workers)."""
+
+    command: Optional[Sequence[str]] = None
+
+
+def mpi_rank() -> int:
+    """This process's rank in MPI_COMM_WORLD (starts MPI; 0 without mpirun)."""
+    return _mpi_rank_and_size()[0]
+
+
+def _mpi_rank_and_size() -> tuple[int, int]:
+    if not _run.with_mpi:
+        raise RuntimeError("executor=MPI(): this taskmaster was built without MPI (OpenMPI's libopenmpi-dev)")
+    global _mpi_started
+    if not _mpi_started:
+        import atexit
+
+        _mpi_started = True
+        atexit.register(_end_mpi)
+    return tuple(_run.mpi_rank_and_size())
+
+
+_mpi_started = False
+
+
+def _end_mpi() -> None:
+    # What the script printed goes out before MPI closes mpirun's channels
+    # (the interpreter would flush only after the exit handlers).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    _run.mpi_end()
+
+
+class _MpiWorkerRank:
+    """A worker rank of executor=MPI(): serves rank 0 on a thread of its own,
+    with the members Runner uses of a run handle."""
+
+    def __init__(self, function: Any, command: list[str], timeout: Optional[float]) -> None:
+        self._done = threading.Event()
+        self._error: Optional[BaseException] = None
+        self._start = time.monotonic()
+        self._thread = threading.Thread(
+            target=self._serve, args=(function, command, timeout), name="taskmaster-mpi-worker", daemon=True
+        )
+        self._thread.start()
+
+    def _serve(self, function: Any, command: list[str], timeout: Optional[float]) -> None:
+        try:
+            _run.mpi_serve(function, command, timeout)
+        except BaseException as error:  # handed to whoever waits
+            self._error = error
+        finally:
+            self._done.set()
+
+    def wait(self, seconds: Optional[float] = None) -> bool:
+        return self._done.wait(seconds)
+
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def request_stop(self) -> None:
+        """Rank 0 decides when the run ends."""
+
+    abandon = request_stop
+
+    def progress(self) -> dict:
+        return {"asked": 0, "told": 0, "failed": 0, "retried": 0, "in_flight": 0, "capacity": 0,
+                "elapsed": time.monotonic() - self._start}
+
+    def result(self) -> None:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return None
 
 
 @dataclass
@@ -263,11 +382,23 @@ class Runner:
         spec.seed = int(seed)
         spec.retries = int(retries)
         spec.timeout = timeout
-        spec.metadata = {"python": {"learner": type(learner).__name__}}
+        self._tool_program: dict = {}
+        self._tool_slurm: Optional[dict] = None
         self._configure_master(spec, learner, executor, ntasks)
+        spec.metadata = self._metadata(spec, learner, goal, npoints_goal, loss_goal, duration_goal, end_time_goal)
+        # Outputs as the command-line tool records them (a number as a
+        # one-element array) in a history the tool can carry on.
+        spec.numbers_as_arrays = (
+            _tool_history(self.history) if _resume and self.history is not None else "tool" in spec.metadata
+        )
         self._start = time.monotonic()
         self._cancelled = False
-        self._handle = _run.RunHandle(spec)
+        self._handle: Any
+        if spec.master == "mpi" and _mpi_rank_and_size()[0] != 0:
+            self._show_progress = False
+            self._handle = _MpiWorkerRank(None if spec.command else learner.function, spec.command, timeout)
+        else:
+            self._handle = _run.RunHandle(spec)
         self.task: concurrent.futures.Future = concurrent.futures.Future()
         self._watcher = threading.Thread(target=self._watch, name="taskmaster-runner", daemon=True)
         self._watcher.start()
@@ -279,25 +410,58 @@ class Runner:
             function = getattr(learner, "function", None)
             if function is None:
                 raise ValueError("the learner has no function to evaluate; pass executor=Command(...) or similar")
-            self._scratch = tempfile.TemporaryDirectory(prefix="taskmaster-")
-            path = os.path.join(self._scratch.name, "function.pickle")
-            with open(path, "wb") as f:
-                # The parent's import path goes along, as multiprocessing does, so that
-                # a function pickled by reference (defined in a module) imports there.
-                f.write(cloudpickle.dumps(list(sys.path)))
-                cloudpickle.dump(function, f)
+            if self.history is not None:
+                # Beside the history, so that the command-line tool can carry
+                # the run on with the same function (taskmaster resume).
+                path = self.history + ".function.pickle"
+            else:
+                self._scratch = tempfile.TemporaryDirectory(prefix="taskmaster-")
+                path = os.path.join(self._scratch.name, "function.pickle")
+            self._pickle(function, path)
             spec.master = "workers"
             # Run as a script, not `-m taskmaster._worker`: importing the package
             # (NumPy, the compiled learners) would slow every worker's start.
             worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
-            spec.command = [sys.executable, worker, path]
+            spec.command = [sys.executable, worker, os.path.abspath(path)]
+            self._tool_program = {"worker": list(spec.command)}
         elif isinstance(executor, Command):
             spec.master = "command"
             spec.command = [str(a) for a in executor.argv]
+            self._tool_program = {"command": list(spec.command)}
         elif isinstance(executor, WorkerProgram):
             spec.master = "stdio"
             command = executor.command
             spec.command = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+            self._tool_program = {"worker": list(spec.command)}
+        elif isinstance(executor, Slurm):
+            spec.master = "slurm"
+            directory = os.path.abspath(os.fspath(executor.work_directory))
+            if executor.command is None:
+                function = getattr(learner, "function", None)
+                if function is None:
+                    raise ValueError("Slurm(): the learner has no function; give Slurm(command=[...])")
+                # Where the jobs can read it: beside their scripts and outputs.
+                os.makedirs(directory, exist_ok=True)
+                path = os.path.join(directory, "function.pickle")
+                self._pickle(function, path)
+                worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
+                spec.command = [sys.executable, worker, "--one", path, "{x}"]
+            else:
+                spec.command = [str(a) for a in executor.command]
+            spec.set_slurm(executor.partition, executor.time_limit, int(executor.cpus_per_task), executor.memory,
+                           [str(o) for o in executor.sbatch_options], directory, executor.job_name,
+                           bool(executor.arrays))
+            self._tool_program = {"command": list(spec.command)}
+            self._tool_slurm = {"partition": executor.partition, "time_limit": executor.time_limit,
+                                "cpus_per_task": int(executor.cpus_per_task), "memory": executor.memory,
+                                "sbatch_lines": [str(o) for o in executor.sbatch_options],
+                                "work_directory": directory}
+        elif isinstance(executor, MPI):
+            spec.master = "mpi"
+            spec.command = [] if executor.command is None else [str(a) for a in executor.command]
+            if executor.command is None and getattr(learner, "function", None) is None:
+                raise ValueError("MPI(): the learner has no function; give MPI(command=[...])")
+            spec.workers = max(1, _mpi_rank_and_size()[1] - 1)
         elif isinstance(executor, Vectorized):
             spec.master = "batch"
             spec.function = executor.function or learner.function
@@ -322,6 +486,30 @@ class Runner:
                 f"Vectorized, got {type(executor).__name__}"
             )
 
+    @staticmethod
+    def _pickle(function: Callable[..., Any], path: str) -> None:
+        """Writes ``function`` for _worker.py to load."""
+        with open(path, "wb") as f:
+            # The parent's import path goes along, as multiprocessing does, so that
+            # a function pickled by reference (defined in a module) imports there.
+            f.write(cloudpickle.dumps(list(sys.path)))
+            cloudpickle.dump(function, f)
+
+    def _metadata(self, spec: Any, learner: Any, goal: Any, npoints_goal: Optional[int],
+                  loss_goal: Optional[float], duration_goal: Any, end_time_goal: Any) -> dict:
+        """The header's ``meta``: the Python learner, and the command-line
+        tool's settings when the tool can carry the run on (_tool_config)."""
+        meta: dict = {"python": {"learner": type(learner).__name__}}
+        if not self._tool_program or goal is not None or end_time_goal is not None:
+            return meta
+        goals = _tool_config.goal_texts(npoints_goal, loss_goal, _seconds(duration_goal), learner)
+        config = _tool_config.tool_config(
+            learner, goals=goals, master="slurm" if self._tool_slurm else "local", workers=spec.workers,
+            retries=spec.retries, timeout=spec.timeout, seed=spec.seed, slurm=self._tool_slurm,
+            **self._tool_program,
+        )
+        return meta if config is None else {**config, **meta}
+
     # --- the background run -----------------------------------------------------
 
     def _watch(self) -> None:
@@ -333,8 +521,10 @@ class Runner:
             if self._scratch is not None:
                 self._scratch.cleanup()
 
-    def _summary(self) -> RunSummary:
+    def _summary(self) -> Optional[RunSummary]:
         raw = self._handle.result()
+        if raw is None:  # an MPI worker rank: rank 0 has the summary
+            return None
         try:
             loss = float(self.learner.loss())
         except Exception:
@@ -365,7 +555,7 @@ class Runner:
         """Asks for no new points; the run ends once the points in flight are told."""
         self._handle.request_stop()
 
-    def block_until_done(self, timeout: Optional[float] = None) -> RunSummary:
+    def block_until_done(self, timeout: Optional[float] = None) -> Optional[RunSummary]:
         """Waits for the end (Ctrl-C: the first stops asking, the second abandons) and returns the summary."""
         deadline = None if timeout is None else time.monotonic() + timeout
         interrupts = 0
@@ -403,9 +593,35 @@ class Runner:
         """A snapshot of the counters: asked, told, failed, retried, in_flight, capacity, elapsed."""
         return self._handle.progress()
 
-    def live_info(self) -> str:
-        """One line describing the run now."""
-        return _ProgressLine.describe(self)
+    def live_info(self, update_interval: float = 0.5) -> Optional[str]:
+        """In Jupyter: shows the run's status line in the cell's output and
+        keeps it current (every ``update_interval`` seconds, and once more
+        when the run ends) from a thread of its own, so the notebook stays
+        free meanwhile; returns None. Elsewhere: the line describing the run
+        now."""
+        if not _in_jupyter():
+            return _ProgressLine.describe(self)
+        line = _ProgressLine(self)
+
+        def follow() -> None:
+            while not self._handle.wait(update_interval):
+                line.update()
+            line.finish()
+
+        threading.Thread(target=follow, name="taskmaster-live-info", daemon=True).start()
+        return None
+
+
+def _in_jupyter() -> bool:
+    """Whether this is a Jupyter kernel (where display() updates a cell's output)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class _ProgressLine:
@@ -414,15 +630,12 @@ class _ProgressLine:
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
-        self.terminal = sys.stderr.isatty()
         self.display = None
-        if not self.terminal and "ipykernel" in sys.modules:
-            try:
-                from IPython.display import display
+        if _in_jupyter():
+            from IPython.display import display
 
-                self.display = display(self.describe(runner), display_id=True)
-            except Exception:
-                self.display = None
+            self.display = display(self.describe(runner), display_id=True)
+        self.terminal = self.display is None and sys.stderr.isatty()
         self.last = 0.0
 
     @staticmethod
@@ -456,7 +669,7 @@ class _ProgressLine:
             self.display.update(self.describe(self.runner))
 
 
-def run(learner: Any, goal: Optional[Callable[[Any], bool]] = None, **options: Any) -> RunSummary:
+def run(learner: Any, goal: Optional[Callable[[Any], bool]] = None, **options: Any) -> Optional[RunSummary]:
     """Runs ``learner`` until a goal holds and returns a :class:`RunSummary`.
 
     Goals (the run stops when any holds): ``goal`` (a callable of the
@@ -475,7 +688,7 @@ def run(learner: Any, goal: Optional[Callable[[Any], bool]] = None, **options: A
 
 
 def resume(history: Union[str, os.PathLike], learner: Any, goal: Optional[Callable[[Any], bool]] = None,
-           **options: Any) -> RunSummary:
+           **options: Any) -> Optional[RunSummary]:
     """Carries on the run recorded in ``history`` with a fresh ``learner``.
 
     The record is replayed into the learner (checked as :func:`replay`
@@ -494,7 +707,21 @@ def replay(history: Union[str, os.PathLike], learner: Any) -> dict:
     :class:`ReplayDivergence` at the first point the learner asks
     differently.
     """
-    return dict(_run.replay(os.fspath(history), learner))
+    path = os.fspath(history)
+    return dict(_run.replay(path, learner, _tool_history(path)))
+
+
+def _tool_history(path: str) -> bool:
+    """Whether the history's header carries the command-line tool's settings
+    (the tool records every output as an array; the learner is told a
+    one-element array as the number it stands for)."""
+    try:
+        with open(path, "rb") as f:
+            header = json.loads(f.readline(1 << 20) or b"{}")
+    except (OSError, ValueError):
+        return False  # the C++ reader says what is wrong with the file
+    meta = header.get("meta") if isinstance(header, dict) else None
+    return isinstance(meta, dict) and meta.get("tool") == "taskmaster"
 
 
 def read_history(history: Union[str, os.PathLike]) -> History:
