@@ -1,9 +1,10 @@
 """The worker program behind taskmaster.run's default: a Python function in
 worker processes.
 
-Started by the C++ StdioMaster as ``python .../taskmaster/_worker.py FILE``
-(or, for one point, ``_worker.py --one FILE X``: a SLURM job), where FILE holds the function pickled with cloudpickle (as python-adaptive
-ships functions to its workers). It speaks the JSON Lines worker protocol
+Started by the C++ StdioMaster as ``python -S .../taskmaster/_worker.py
+FILE`` (or, for one point, ``_worker.py --one FILE X``: a SLURM job), where
+FILE holds the parent's import path and the function pickled with
+cloudpickle (as python-adaptive ships functions to its workers). It speaks the JSON Lines worker protocol
 (docs/worker-protocol.md): a hello line, then one reply per task. An
 exception in the function is an error reply (the run records the reason and
 goes on); a crash or a hang is handled by the master, which replaces the
@@ -12,13 +13,17 @@ worker.
 
 from __future__ import annotations
 
+# Only what every worker needs, imported at start: a worker's start-up is
+# time the run's first points wait (typing, traceback and cloudpickle cost
+# tens of milliseconds; the function's pickle imports cloudpickle itself
+# when it needs it).
 import json
 import math
 import sys
-import traceback
-from typing import Any
 
-import cloudpickle
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def encode(value: Any) -> Any:
@@ -55,6 +60,15 @@ def decode(value: Any) -> Any:
     return value
 
 
+def describe(error: BaseException) -> str:
+    """The reason a point failed: the exception, and where it was raised."""
+    import traceback
+
+    last = traceback.extract_tb(error.__traceback__)[-1:]
+    where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
 def serve(function: Any) -> None:
     """Answers tasks from stdin until it closes."""
     out = sys.stdout
@@ -68,9 +82,7 @@ def serve(function: Any) -> None:
             reply = {"id": task["id"], "y": encode(function(decode(task["x"])))}
             text = json.dumps(reply, allow_nan=False)
         except Exception as error:  # the function's failure is the task's, not the worker's
-            last = traceback.extract_tb(error.__traceback__)[-1:]
-            where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
-            text = json.dumps({"id": task["id"], "error": f"{type(error).__name__}: {error}{where}"})
+            text = json.dumps({"id": task["id"], "error": describe(error)})
         out.write(text + "\n")
         out.flush()
 
@@ -82,20 +94,21 @@ def evaluate_once(function: Any, x_text: str) -> int:
     try:
         y = encode(function(decode(json.loads(x_text))))
     except Exception as error:
-        last = traceback.extract_tb(error.__traceback__)[-1:]
-        where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
-        print(f"{type(error).__name__}: {error}{where}", file=sys.stderr)
+        print(describe(error), file=sys.stderr)
         return 1
     print(json.dumps(y, allow_nan=False))
     return 0
 
 
 def load(path: str) -> Any:
-    """The function pickled in ``path``, after the parent's import path."""
+    """The function pickled in ``path``, after the parent's import path
+    (the worker runs without site, ``-S``: the parent's path has it all)."""
+    import pickle
+
     with open(path, "rb") as f:
-        parent_path = cloudpickle.load(f)
+        parent_path = pickle.load(f)
         sys.path[:0] = [p for p in parent_path if p not in sys.path]
-        return cloudpickle.load(f)
+        return pickle.load(f)
 
 
 def main() -> int:

@@ -422,7 +422,8 @@ class Runner:
             # Run as a script, not `-m taskmaster._worker`: importing the package
             # (NumPy, the compiled learners) would slow every worker's start.
             worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
-            spec.command = [sys.executable, worker, os.path.abspath(path)]
+            # -S: no site processing at start (the pickle brings the parent's path).
+            spec.command = [sys.executable, "-S", worker, os.path.abspath(path)]
             self._tool_program = {"worker": list(spec.command)}
         elif isinstance(executor, Command):
             spec.master = "command"
@@ -445,7 +446,7 @@ class Runner:
                 path = os.path.join(directory, "function.pickle")
                 self._pickle(function, path)
                 worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
-                spec.command = [sys.executable, worker, "--one", path, "{x}"]
+                spec.command = [sys.executable, "-S", worker, "--one", path, "{x}"]
             else:
                 spec.command = [str(a) for a in executor.command]
             spec.set_slurm(executor.partition, executor.time_limit, int(executor.cpus_per_task), executor.memory,
