@@ -4,14 +4,14 @@
 //   live_view --quick   small sizes, for smoke runs; always exits 0
 //   live_view --json    one JSON object per line instead of a table
 //
-// The same run, `taskmaster run --live 0 --worker 'python3 python_worker.py'`
-// learning f(x) = x + exp(-(x-0.3)^2/0.01) with Learner1D on two workers
-// that answer at once (so thousands of events a second: the most the live
-// view has to send), timed from spawn to exit: without --live, with the
-// server and no watcher, and with 50 event streams (/api/events) read by
-// this program from the moment the address is printed. Every figure is the
-// median of 3 repetitions, the three kinds of run interleaved. See
-// bench/README.md.
+// The same run of `taskmaster run` with Learner1D on two workers, timed from
+// spawn to exit: without --live, with the server and no watcher, and with
+// 50 event streams (/api/events) read by this program from the moment the
+// address is printed. Two programs: Python workers that answer at once
+// (`--worker 'python3 python_worker.py'`: thousands of events a second, the
+// most the live view has to send), and one process per point (`/bin/echo
+// {x}`). Every figure is the median of 3 repetitions, the three kinds of run
+// interleaved. See bench/README.md.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -80,8 +80,11 @@ struct Outcome {
   std::uint64_t bytes = 0;     ///< all watchers together
 };
 
+/// How the run evaluates its points.
+enum class Program { python_workers, echo_per_point };
+
 /// One run with `watchers` watchers (-1: without --live).
-Outcome timed_run(std::uint64_t points, int watchers) {
+Outcome timed_run(Program program, std::uint64_t points, int watchers) {
   const fs::path dir =
       fs::temp_directory_path() / fmt::format("taskmaster-live-bench-{}", ::getpid());
   fs::create_directories(dir);
@@ -91,11 +94,12 @@ Outcome timed_run(std::uint64_t points, int watchers) {
                                 "--goal",    fmt::format("npoints={}", points),
                                 "-j",        std::to_string(workers),
                                 "--quiet",   "--overwrite",
-                                "--history", history.string(),
-                                "--worker",  "/usr/bin/python3 " + worker_script};
-  if (watchers >= 0) {
-    args.push_back("--live");
-    args.push_back("0");
+                                "--history", history.string()};
+  if (watchers >= 0) args.insert(args.end(), {"--live", "0"});
+  if (program == Program::python_workers) {
+    args.insert(args.end(), {"--worker", "/usr/bin/python3 " + worker_script});
+  } else {
+    args.insert(args.end(), {"--", "/bin/echo", "{x}"});
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -151,49 +155,65 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   bench::Report report(argc, argv,
                        {.program = "live_view", .layout = bench::ParameterLayout::grouped});
-  const std::uint64_t points = report.quick() ? 2'000 : 60'000;
   constexpr int many = 50;
-  std::vector<double> plain, quiet, watched;
-  Outcome last;
-  for (int r = 0; r < repetitions; ++r) {
-    plain.push_back(static_cast<double>(points) / timed_run(points, -1).seconds);
-    quiet.push_back(static_cast<double>(points) / timed_run(points, 0).seconds);
-    last = timed_run(points, many);
-    watched.push_back(static_cast<double>(points) / last.seconds);
-  }
-  const nlohmann::json parameters{{"points", points},
-                                  {"workers", workers},
-                                  {"learner", "Learner1D"},
-                                  {"worker", "python_worker.py"}};
-  auto with = [&](int n) {
-    auto p = parameters;
-    p["watchers"] = n;
-    return p;
+  struct Case {
+    Program program;
+    std::uint64_t points;
+    const char* name;
+    const char* worker;
   };
-  report.heading("Learner1D, {} points, {} Python workers answering at once (median of {})", points,
-                 workers, repetitions);
-  report.add({.name = "run_without_live",
-              .value = median(plain),
-              .unit = "points/s",
-              .parameters = parameters,
-              .note = "taskmaster run, no --live"});
-  report.add({.name = "run_live_no_watcher",
-              .value = median(quiet),
-              .unit = "points/s",
-              .parameters = with(0),
-              .note = "taskmaster run --live, nobody watching"});
-  report.add({.name = "run_live_50_watchers",
-              .value = median(watched),
-              .unit = "points/s",
-              .parameters = with(many),
-              .note = fmt::format("--live, {} event streams ({} messages each at least, {:.1f} MB "
-                                  "in all in the last run)",
-                                  many, last.messages, static_cast<double>(last.bytes) / 1e6)});
-  report.add({.name = "watched_over_unwatched",
-              .value = median(watched) / median(quiet),
-              .unit = "ratio",
-              .parameters = with(many),
-              .target = 0.95,
-              .note = "50 watchers / none: at most 5% slower"});
+  const Case cases[] = {
+      {Program::python_workers, report.quick() ? 2'000u : 60'000u, "python_workers",
+       "python_worker.py (answers at once)"},
+      {Program::echo_per_point, report.quick() ? 300u : 4'000u, "process_per_point",
+       "/bin/echo {x}, one process per point"},
+  };
+  for (const Case& c : cases) {
+    std::vector<double> plain, quiet, watched;
+    Outcome last;
+    for (int r = 0; r < repetitions; ++r) {
+      const auto rate = [&](int w) {
+        const Outcome o = timed_run(c.program, c.points, w);
+        if (w == many) last = o;
+        return static_cast<double>(c.points) / o.seconds;
+      };
+      plain.push_back(rate(-1));
+      quiet.push_back(rate(0));
+      watched.push_back(rate(many));
+    }
+    const nlohmann::json parameters{
+        {"points", c.points}, {"workers", workers}, {"learner", "Learner1D"}, {"worker", c.worker}};
+    auto with = [&](int n) {
+      auto p = parameters;
+      p["watchers"] = n;
+      return p;
+    };
+    const std::string prefix = c.name;
+    report.heading("Learner1D, {} points, {} workers: {} (median of {})", c.points, workers,
+                   c.worker, repetitions);
+    report.add({.name = prefix + "_without_live",
+                .value = median(plain),
+                .unit = "points/s",
+                .parameters = parameters,
+                .note = "taskmaster run, no --live"});
+    report.add({.name = prefix + "_live_no_watcher",
+                .value = median(quiet),
+                .unit = "points/s",
+                .parameters = with(0),
+                .note = "taskmaster run --live, nobody watching"});
+    report.add({.name = prefix + "_live_50_watchers",
+                .value = median(watched),
+                .unit = "points/s",
+                .parameters = with(many),
+                .note = fmt::format("--live, {} event streams ({:.1f} MB sent in all in the last "
+                                    "run)",
+                                    many, static_cast<double>(last.bytes) / 1e6)});
+    report.add({.name = prefix + "_watched_over_unwatched",
+                .value = median(watched) / median(quiet),
+                .unit = "ratio",
+                .parameters = with(many),
+                .target = 0.95,
+                .note = "50 watchers / none: at most 5% slower"});
+  }
   return report.exit_status();
 }

@@ -128,6 +128,14 @@ class LiveState {
   std::string phase_ = "waiting";
   std::string stop_reason_, end_reason_;
 
+  // The last deltas made, by the versions they go from and to: watchers
+  // woken by the same change share one text instead of each building it.
+  struct CachedDelta {
+    std::uint64_t from = 0, to = 0;
+    std::shared_ptr<const std::string> json;
+  };
+  mutable std::vector<CachedDelta> deltas_;
+
   // Progress over time, sampled at most once per `bucket_` seconds.
   std::vector<Sample> samples_;
   double bucket_ = 0.05;
