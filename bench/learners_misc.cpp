@@ -7,14 +7,18 @@
 //
 // The learners are driven directly (ask, evaluate a cheap function, tell),
 // so the figures are the learners' own cost, in points per second of CPU
-// time (the wall-clock rate is printed too). Every figure is the median of 5
-// repetitions. See bench/README.md.
+// time (the wall-clock rate is printed too). The main figures are cold: each
+// timed run is the first and only run of a fresh process (the program
+// re-executes itself with --one NAME,N), the median over --processes K (5)
+// processes. The figures named _warm are the median of 5 repetitions in one
+// process. See bench/README.md.
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <optional>
@@ -24,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "fresh_process.hpp"
 #include "report.hpp"
 #include "taskmaster/learners/average_learner.hpp"
 #include "taskmaster/learners/integrator_learner.hpp"
@@ -70,10 +75,10 @@ Rates rates(std::int64_t points, const Stopwatch& start) {
 }
 
 template <class F>
-void measure(Measurement& figure, F&& once) {
+void measure(Measurement& figure, F&& once, int runs = repetitions) {
   std::vector<double> cpu;
   std::vector<double> wall;
-  for (int i = 0; i < repetitions; ++i) {
+  for (int i = 0; i < runs; ++i) {
     const Rates r = once();
     cpu.push_back(r.per_cpu_second);
     wall.push_back(r.per_wall_second);
@@ -89,32 +94,35 @@ void measure(Measurement& figure, F&& once) {
 /// A cheap deterministic "noisy" sample: the seed hashed to [0, 1).
 double noisy(std::uint64_t seed) { return tk::unit_interval(tk::entropy_for(7, seed)); }
 
-Measurement average_learner(std::int64_t n) {
+Measurement average_learner(std::int64_t n, int runs = repetitions) {
   Measurement f{.name = "average_learner",
                 .description = "AverageLearner ask(1) + tell, atol 1e-6",
                 .points = n,
                 .python_adaptive = 357'000,
                 .target = 10'000'000};
   double sink = 0;
-  measure(f, [&] {
-    tk::AverageLearner learner(1e-6);
-    const Stopwatch start;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const std::uint64_t seed = *learner.ask(0);
-      learner.tell(seed, noisy(seed));
-    }
-    const Rates r = rates(n, start);
-    if (learner.size() != static_cast<std::size_t>(n)) throw std::runtime_error("points lost");
-    sink += learner.mean();
-    return r;
-  });
+  measure(
+      f,
+      [&] {
+        tk::AverageLearner learner(1e-6);
+        const Stopwatch start;
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::uint64_t seed = *learner.ask(0);
+          learner.tell(seed, noisy(seed));
+        }
+        const Rates r = rates(n, start);
+        if (learner.size() != static_cast<std::size_t>(n)) throw std::runtime_error("points lost");
+        sink += learner.mean();
+        return r;
+      },
+      runs);
   if (!(sink > 0)) throw std::runtime_error("the mean was not computed");
   return f;
 }
 
 double floor_exp(double x) { return std::floor(std::exp(x)); }
 
-Measurement integrator_learner(std::int64_t n) {
+Measurement integrator_learner(std::int64_t n, int runs = repetitions) {
   Measurement f{.name = "integrator_learner",
                 .description =
                     "IntegratorLearner ask(1) + tell on floor(exp x), [0, 3], tol 1e-8, "
@@ -122,21 +130,24 @@ Measurement integrator_learner(std::int64_t n) {
                 .points = n,
                 .python_adaptive = 25'840,
                 .target = 2'000'000};
-  measure(f, [&] {
-    std::int64_t told = 0;
-    const Stopwatch start;
-    while (told < n) {
-      tk::IntegratorLearner learner(0, 3, 1e-8);
-      while (!learner.done() && told < n) {
-        const auto x = learner.ask(0);
-        if (!x) break;
-        learner.tell(*x, floor_exp(*x));
-        ++told;
-      }
-      if (learner.done()) f.points_to_done = static_cast<std::int64_t>(learner.size());
-    }
-    return rates(told, start);
-  });
+  measure(
+      f,
+      [&] {
+        std::int64_t told = 0;
+        const Stopwatch start;
+        while (told < n) {
+          tk::IntegratorLearner learner(0, 3, 1e-8);
+          while (!learner.done() && told < n) {
+            const auto x = learner.ask(0);
+            if (!x) break;
+            learner.tell(*x, floor_exp(*x));
+            ++told;
+          }
+          if (learner.done()) f.points_to_done = static_cast<std::int64_t>(learner.size());
+        }
+        return rates(told, start);
+      },
+      runs);
   return f;
 }
 
@@ -167,14 +178,74 @@ bench::Figure figure(const Measurement& m) {
   return f;
 }
 
+/// One measurement, one run: in a fresh process, the cold figure.
+Measurement run_once(const std::string& name, std::int64_t n) {
+  if (name == "average_learner") return average_learner(n, 1);
+  if (name == "integrator_learner") return integrator_learner(n, 1);
+  throw std::invalid_argument("--one takes average_learner,N or integrator_learner,N");
+}
+
+/// The child's side of a cold figure: one run, its rates as JSON.
+int run_one(const std::string& config) {
+  const auto comma = config.find(',');
+  const std::int64_t n =
+      comma == std::string::npos ? 0 : std::strtoll(config.c_str() + comma + 1, nullptr, 10);
+  if (n <= 0) throw std::invalid_argument("--one takes NAME,N");
+  const long faults = bench::minor_faults();
+  const Measurement m = run_once(config.substr(0, comma), n);
+  fmt::print("{}\n", nlohmann::json{{"cpu_points_per_s", m.value},
+                                    {"wall_points_per_s", m.wall},
+                                    {"minor_faults_per_point",
+                                     static_cast<double>(bench::minor_faults() - faults) /
+                                         static_cast<double>(n)}}
+                         .dump());
+  return 0;
+}
+
+/// The cold figure (the median over fresh processes) printed first, with
+/// the target and python-adaptive's figure; the warm one beside it.
+void report_both(bench::Report& report, const Measurement& warm, int processes) {
+  const auto runs = bench::fresh_runs(fmt::format("{},{}", warm.name, warm.points), processes);
+  Measurement cold = warm;
+  cold.value = bench::median_of(runs, "cpu_points_per_s");
+  cold.wall = bench::median_of(runs, "wall_points_per_s");
+  cold.min = cold.max = cold.value;
+  for (const auto& run : runs) {
+    cold.min = std::min(cold.min, run.at("cpu_points_per_s").get<double>());
+    cold.max = std::max(cold.max, run.at("cpu_points_per_s").get<double>());
+  }
+  bench::Figure f = figure(cold);
+  f.parameters["repetitions"] = 1;
+  f.parameters["processes"] = processes;
+  f.parameters["minor_faults_per_point"] = bench::median_of(runs, "minor_faults_per_point");
+  f.note =
+      "cold (fresh process, median of processes); python-adaptive figure recorded, not "
+      "measured in this run; " +
+      f.note;
+  report.add(f);
+  bench::Figure w = figure(warm);
+  w.name += "_warm";
+  w.target.reset();
+  w.note = "warm (5 runs in one process); " + w.note;
+  report.add(w);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::Report report(argc, argv, {.program = "learners_misc"});
+  bench::Report report(
+      argc, argv,
+      {.program = "learners_misc",
+       .value_options = {
+           {"--one", "NAME,N", "run one timed configuration and print it as JSON (internal)"},
+           {"--processes", "K", "fresh processes per cold figure (default 5, quick 2)"}}});
   const bool quick = report.quick();
   try {
-    report.add(figure(average_learner(quick ? 100'000 : 20'000'000)));
-    report.add(figure(integrator_learner(quick ? 20'000 : 1'000'000)));
+    if (const auto one = report.value("--one")) return run_one(*one);
+    const int processes =
+        std::max(1, std::atoi(report.value("--processes").value_or(quick ? "2" : "5").c_str()));
+    report_both(report, average_learner(quick ? 100'000 : 20'000'000), processes);
+    report_both(report, integrator_learner(quick ? 20'000 : 1'000'000), processes);
     return report.exit_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "learners_misc: %s\n", e.what());

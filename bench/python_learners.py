@@ -43,8 +43,12 @@ def ring(xy: tuple[float, float]) -> float:
     return x + 2.718281828459045 ** (-r * r / 0.0016)
 
 
-def child(library: str, kind: str, n: int) -> dict[str, float]:
-    """Runs one measurement in this (fresh) process and returns its figures."""
+def child(library: str, kind: str, n: int, batch: int = 1) -> dict[str, float]:
+    """Runs one measurement in this (fresh) process and returns its figures.
+
+    The learner kinds run ask(batch) and a tell per point; besides points per
+    wall-clock second they report points per second of the process's CPU time
+    (what bench/learner_1d and bench/learner_2d compare with on a shared machine)."""
     module: Any
     if library == "taskmaster":
         import taskmaster as module
@@ -55,6 +59,9 @@ def child(library: str, kind: str, n: int) -> dict[str, float]:
         function: Callable[[Any], float] = peak
     elif kind == "learner2d":
         learner = module.Learner2D(ring, bounds=[(-1, 1), (-1, 1)])
+        function = ring
+    elif kind == "learnernd2d":
+        learner = module.LearnerND(ring, bounds=[(-1, 1), (-1, 1)])
         function = ring
     elif kind == "tell_many":
         import numpy as np
@@ -88,11 +95,20 @@ def child(library: str, kind: str, n: int) -> dict[str, float]:
     else:
         raise SystemExit(f"unknown kind {kind}")
     ask, tell = learner.ask, learner.tell
-    start = time.perf_counter()
-    for _ in range(n):
-        xs, _ = ask(1)
-        tell(xs[0], function(xs[0]))
-    return {"points_per_s": n / (time.perf_counter() - start)}
+    start, cpu_start = time.perf_counter(), time.process_time()
+    if batch == 1:
+        for _ in range(n):
+            xs, _ = ask(1)
+            tell(xs[0], function(xs[0]))
+    else:
+        told = 0
+        while told < n:
+            xs, _ = ask(min(batch, n - told))
+            for x in xs:
+                tell(x, function(x))
+            told += len(xs)
+    return {"points_per_s": n / (time.perf_counter() - start),
+            "cpu_points_per_s": n / (time.process_time() - cpu_start)}
 
 
 def measure(library: str, kind: str, n: int, processes: int) -> list[dict[str, float]]:
@@ -113,7 +129,8 @@ def adaptive_importable() -> bool:
 
 def main() -> int:
     if len(sys.argv) >= 2 and sys.argv[1] == "--child":
-        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+        batch = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+        print(json.dumps(child(sys.argv[2], sys.argv[3], int(sys.argv[4]), batch)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (exit 0 whatever the figures)")

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "taskmaster/learners/large_pages.hpp"
+
 namespace taskmaster::detail {
 
 /// A binary max-heap of intervals, one per slot (an interval is filed under
@@ -146,8 +148,11 @@ class IntervalQueue {
     position_[moving.slot] = at;
   }
 
-  std::vector<Entry> heap_;
-  std::vector<std::uint32_t> position_;  // per slot: where its entry is, or npos
+  // Both grow with the number of points: huge pages spare a fresh process
+  // most of its page faults (large_pages.hpp). position_ holds, per slot,
+  // where its entry is, or npos.
+  std::vector<Entry, LargePageAllocator<Entry>> heap_;
+  std::vector<std::uint32_t, LargePageAllocator<std::uint32_t>> position_;
 };
 
 }  // namespace taskmaster::detail
