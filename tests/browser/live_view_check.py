@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -227,7 +228,10 @@ def main():
             [args.chromium, "--headless", "--no-sandbox", "--disable-gpu",
              "--remote-debugging-port=0", f"--user-data-dir={scratch}/profile",
              "--window-size=1280,1400", "--no-first-run", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=open(browser_log, "w"))
+            stdout=subprocess.DEVNULL, stderr=open(browser_log, "w"),
+            # Its own process group: the browser's processes (a wrapper's
+            # child, zygotes, renderers) all go with it at the end.
+            start_new_session=True)
         m = wait_for_line(browser_log, r"DevTools listening on (ws://\S+)", 30)
         if not m:
             fail(f"Chromium did not start: {open(browser_log).read()[-2000:]}")
@@ -321,6 +325,11 @@ def main():
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+        if browser is not None:
+            try:
+                os.killpg(browser.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         shutil.rmtree(scratch, ignore_errors=True)
 
 
