@@ -271,9 +271,10 @@ int main_with(int argc, char** argv) {
       "Ctrl-C stops the server. See docs/live-view.md.");
   watch->add_option("HISTORY", history, "History file (it may not exist yet)")->required();
   watch->add_option("--port", watch_port, "Port (default 8765, or any free one if taken; 0: any)");
-  watch->add_option("--bind", live_bind,
-                    "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
-                    "network)")
+  watch
+      ->add_option("--bind", live_bind,
+                   "Address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every "
+                   "network)")
       ->capture_default_str();
 
   try {
