@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,13 @@ constexpr std::size_t workers = 2;
 const std::string tool = TASKMASTER_CLI_PATH;
 const std::string worker_script = std::string(TASKMASTER_EXAMPLE_WORKERS_DIR) + "/python_worker.py";
 
+double seconds_of(const rusage& use) {
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return seconds(use.ru_utime) + seconds(use.ru_stime);
+}
+
 /// One watcher: an event stream read (and dropped) in a thread of its own.
 class Watcher {
  public:
@@ -57,27 +65,38 @@ class Watcher {
         ++messages_;
         return true;
       });
+      rusage use{};
+      ::getrusage(RUSAGE_THREAD, &use);
+      cpu_seconds_ = seconds_of(use);
     });
   }
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
-  ~Watcher() {
+  ~Watcher() { stop(); }
+  /// Closes the stream and waits for its thread.
+  void stop() {
     client_.stop();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   [[nodiscard]] std::uint64_t bytes() const { return bytes_; }
   [[nodiscard]] std::uint64_t messages() const { return messages_; }
+  /// The processor time this watcher took (known once it has stopped).
+  [[nodiscard]] double cpu_seconds() const { return cpu_seconds_; }
 
  private:
   httplib::Client client_;
   std::thread thread_;
   std::atomic<std::uint64_t> bytes_{0}, messages_{0};
+  double cpu_seconds_ = 0;
 };
 
 struct Outcome {
   double seconds = 0;
   std::uint64_t messages = 0;  ///< per watcher, the fewest
   std::uint64_t bytes = 0;     ///< all watchers together
+  /// Processor time of the run (the tool and its workers) and of the
+  /// watchers: on a busy machine a steadier measure of cost than wall time.
+  double run_cpu = 0, watchers_cpu = 0;
 };
 
 /// How the run evaluates its points.
@@ -130,15 +149,21 @@ Outcome timed_run(Program program, std::uint64_t points, int watchers) {
     for (int i = 0; i < watchers; ++i) streams.push_back(std::make_unique<Watcher>(port));
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage use{};
+  ::wait4(pid, &status, 0, &use);  // the tool's time with its workers'
   Outcome o;
   o.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  o.run_cpu = seconds_of(use);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw std::runtime_error(fmt::format("{} failed with status {}", tool, status));
   o.messages = streams.empty() ? 0 : UINT64_MAX;
   for (const auto& w : streams) {
     o.messages = std::min(o.messages, w->messages());
     o.bytes += w->bytes();
+  }
+  for (auto& w : streams) {
+    w->stop();  // its thread's time is then known
+    o.watchers_cpu += w->cpu_seconds();
   }
   streams.clear();
   fs::remove_all(dir);
@@ -170,11 +195,18 @@ int main(int argc, char** argv) {
   };
   for (const Case& c : cases) {
     std::vector<double> plain, quiet, watched;
+    std::vector<double> quiet_cpu, watched_cpu, watchers_cpu;
     Outcome last;
+    const double kilo_points = static_cast<double>(c.points) / 1000;
     for (int r = 0; r < repetitions; ++r) {
       const auto rate = [&](int w) {
         const Outcome o = timed_run(c.program, c.points, w);
-        if (w == many) last = o;
+        if (w == 0) quiet_cpu.push_back(o.run_cpu / kilo_points);
+        if (w == many) {
+          last = o;
+          watched_cpu.push_back(o.run_cpu / kilo_points);
+          watchers_cpu.push_back(o.watchers_cpu / kilo_points);
+        }
         return static_cast<double>(c.points) / o.seconds;
       };
       plain.push_back(rate(-1));
@@ -208,6 +240,21 @@ int main(int argc, char** argv) {
                 .note = fmt::format("--live, {} event streams ({:.1f} MB sent in all in the last "
                                     "run)",
                                     many, static_cast<double>(last.bytes) / 1e6)});
+    report.add({.name = prefix + "_run_cpu_live_no_watcher",
+                .value = median(quiet_cpu) * 1000,
+                .unit = "ms/1000 points",
+                .parameters = with(0),
+                .note = "processor time of the tool and its workers"});
+    report.add({.name = prefix + "_run_cpu_live_50_watchers",
+                .value = median(watched_cpu) * 1000,
+                .unit = "ms/1000 points",
+                .parameters = with(many),
+                .note = "the same, serving 50 event streams"});
+    report.add({.name = prefix + "_watchers_cpu",
+                .value = median(watchers_cpu) * 1000,
+                .unit = "ms/1000 points",
+                .parameters = with(many),
+                .note = "processor time of the 50 watchers reading the streams"});
     report.add({.name = prefix + "_watched_over_unwatched",
                 .value = median(watched) / median(quiet),
                 .unit = "ratio",

@@ -69,7 +69,8 @@ void LiveState::restart() {
   header_ = false;
   run_ = nlohmann::json();
   shadow_.reset();
-  points_.clear();
+  points_text_.clear();
+  point_starts_.clear();
   x_components_ = y_components_ = 0;
   failures_.clear();
   reasons_.clear();
@@ -85,7 +86,6 @@ void LiveState::restart() {
   stop_reason_.clear();
   end_reason_.clear();
   samples_.clear();
-  deltas_.clear();
   bucket_ = 0.05;
   series_epoch_ = 1;
   history_name_ = name;
@@ -160,8 +160,10 @@ void LiveState::configure(const nlohmann::json& meta) {
   run_["goals"] = nlohmann::json::array();
   for (const auto& g : c.goals) run_["goals"].push_back(goal_json(g));
   std::string program;
-  for (const auto& a : c.command.empty() ? c.worker : c.command)
-    program += (program.empty() ? "" : " ") + shell_quote(a);
+  for (const auto& a : c.command.empty() ? c.worker : c.command) {
+    if (!program.empty()) program += ' ';
+    program += shell_quote(a);
+  }
   run_["program"] = program;
   run_["mode"] = c.command.empty() ? "long-running workers" : "one process per point";
   run_["master"] = c.master;
@@ -226,7 +228,7 @@ void LiveState::apply_event(const nlohmann::json& j) {
       flatten(j.at("y"), y);
       if (y_components_ == 0) y_components_ = y.size();
       row.insert(row.end(), y.begin(), y.end());
-      points_.push_back(std::move(row));
+      append_point(row);
       if (shadow_) shadow_->tell(x, y);
     } else if (e == "fail") {
       retry ? ++retried_ : ++failed_;
@@ -334,18 +336,25 @@ nlohmann::json LiveState::status_json() const {
   return s;
 }
 
-std::string LiveState::points_json(std::size_t from) const {
-  std::string out = "[";
-  for (std::size_t i = from; i < points_.size(); ++i) {
-    if (i != from) out += ',';
-    out += '[';
-    for (std::size_t k = 0; k < points_[i].size(); ++k) {
-      if (k != 0) out += ',';
-      append_number(out, points_[i][k]);
-    }
-    out += ']';
+void LiveState::append_point(const std::vector<double>& row) {
+  // Written as text once, when it arrives: every snapshot and delta after
+  // that copies bytes instead of formatting numbers again for each watcher.
+  if (!point_starts_.empty()) points_text_ += ',';
+  point_starts_.push_back(points_text_.size());
+  points_text_ += '[';
+  for (std::size_t k = 0; k < row.size(); ++k) {
+    if (k != 0) points_text_ += ',';
+    append_number(points_text_, row[k]);
   }
-  return out + "]";
+  points_text_ += ']';
+}
+
+void LiveState::append_points_json(std::string& out, std::size_t from) const {
+  const std::size_t start = from < point_starts_.size() ? point_starts_[from] : points_text_.size();
+  out.reserve(out.size() + points_text_.size() - start + 3);
+  out += '[';
+  out.append(points_text_, start);
+  out += ']';
 }
 
 namespace {
@@ -369,8 +378,8 @@ std::string series_json(const auto& samples, std::size_t from) {
 
 std::string LiveState::snapshot(Cursor& cursor) const {
   std::lock_guard lock(mutex_);
-  cursor = {generation_,     points_.size(), failures_.size(),
-            samples_.size(), series_epoch_,  version_};
+  cursor = {generation_,     point_starts_.size(), failures_.size(),
+            samples_.size(), series_epoch_,        version_};
   std::string out =
       fmt::format(R"({{"generation":{},"history":{},"run":{},"status":{},)", generation_,
                   nlohmann::json(history_name_).dump(), run_.dump(),
@@ -378,8 +387,10 @@ std::string LiveState::snapshot(Cursor& cursor) const {
   out += R"("failures":)" +
          nlohmann::json(failures_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   out += R"(,"series":)" + series_json(samples_, 0);
-  out += R"(,"points":)" + points_json(0);
-  return out + "}";
+  out += R"(,"points":)";
+  append_points_json(out, 0);
+  out += '}';
+  return out;
 }
 
 std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
@@ -391,15 +402,6 @@ std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
     return m;
   }
   if (cursor.version == version_) return std::nullopt;
-  // A cursor is always set at a version, so the versions say all it holds.
-  for (const auto& d : deltas_) {
-    if (d.from == cursor.version && d.to == version_) {
-      cursor = {generation_,     points_.size(), failures_.size(),
-                samples_.size(), series_epoch_,  version_};
-      return Message{"update", *d.json};
-    }
-  }
-  const std::uint64_t from = cursor.version;
   const bool reset = cursor.series_epoch != series_epoch_;
   std::string out = fmt::format(
       R"({{"generation":{},"run":{},"status":{},"series_reset":{},"series":{},"failures":)",
@@ -411,11 +413,11 @@ std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
                                                     std::min(cursor.failures, failures_.size())),
                             failures_.end()))
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  out += R"(,"points":)" + points_json(std::min(cursor.points, points_.size())) + "}";
-  cursor = {generation_,     points_.size(), failures_.size(),
-            samples_.size(), series_epoch_,  version_};
-  if (deltas_.size() >= 8) deltas_.erase(deltas_.begin());
-  deltas_.push_back({from, version_, std::make_shared<const std::string>(out)});
+  out += R"(,"points":)";
+  append_points_json(out, cursor.points);
+  out += '}';
+  cursor = {generation_,     point_starts_.size(), failures_.size(),
+            samples_.size(), series_epoch_,        version_};
   return Message{"update", std::move(out)};
 }
 

@@ -91,7 +91,9 @@ class LiveState {
   void warn(std::string text);
   void sample(bool force);
   [[nodiscard]] nlohmann::json status_json() const;
-  [[nodiscard]] std::string points_json(std::size_t from) const;
+  void append_point(const std::vector<double>& row);
+  /// Appends the points from number `from` on, as a JSON array.
+  void append_points_json(std::string& out, std::size_t from) const;
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
@@ -107,7 +109,10 @@ class LiveState {
   bool header_ = false;
   nlohmann::json run_;  ///< what the page shows of the configuration
   std::unique_ptr<ShadowLearner> shadow_;
-  std::vector<std::vector<double>> points_;  ///< x components, then y components
+  /// The points as JSON arrays (x components, then y components) joined by
+  /// commas, and where each one starts in that text.
+  std::string points_text_;
+  std::vector<std::size_t> point_starts_;
   std::size_t x_components_ = 0;
   std::size_t y_components_ = 0;
   std::vector<nlohmann::json> failures_;
@@ -127,14 +132,6 @@ class LiveState {
   double now_ = 0;     ///< seconds of the run at its last event
   std::string phase_ = "waiting";
   std::string stop_reason_, end_reason_;
-
-  // The last deltas made, by the versions they go from and to: watchers
-  // woken by the same change share one text instead of each building it.
-  struct CachedDelta {
-    std::uint64_t from = 0, to = 0;
-    std::shared_ptr<const std::string> json;
-  };
-  mutable std::vector<CachedDelta> deltas_;
 
   // Progress over time, sampled at most once per `bucket_` seconds.
   std::vector<Sample> samples_;
