@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -154,6 +155,29 @@ class LiveView : public ::testing::Test {
                           "--history", history.string(), "--", "/bin/echo", "{x}"});
     EXPECT_EQ(run.wait(), 0) << run.stderr_text();
     return history;
+  }
+
+  /// The arguments of a run with its live view that goes on until stopped
+  /// (2 workers, 50 ms a point).
+  static std::vector<std::string> long_live_run(const fs::path& history) {
+    return {"run",
+            "--bounds",
+            "0,1",
+            "--goal",
+            "npoints=100000",
+            "-j",
+            "2",
+            "-q",
+            "--live",
+            "0",
+            "--history",
+            history.string(),
+            "--",
+            "/bin/sh",
+            "-c",
+            "sleep 0.05; echo \"$1\"",
+            "sh",
+            "{x}"};
   }
 
   static json get_json(httplib::Client& client, const std::string& path) {
@@ -413,14 +437,12 @@ TEST_F(LiveView, ManyWatchersAtOnce) {
 
 TEST_F(LiveView, TheRunsOwnServerStopsItOnlyWithTheToken) {
   const fs::path history = dir_ / "run.jsonl";
-  Taskmaster run(dir_, {"run", "--bounds", "0,1", "--goal", "npoints=100000", "-j", "2", "-q",
-                        "--live", "0", "--history", history.string(), "--", "/bin/sh", "-c",
-                        "sleep 0.05; echo \"$1\"", "sh", "{x}"});
+  Taskmaster run(dir_, long_live_run(history));
   const std::string url = run.url();
   ASSERT_FALSE(url.empty()) << run.stderr_text();
   const int port = port_of(url);
   httplib::Client client("127.0.0.1", port);
-  EXPECT_EQ(get_json(client, "/api/server")["controls"], json::array({"stop"}));
+  EXPECT_EQ(get_json(client, "/api/server")["controls"], json::array({"stop", "workers"}));
   auto no_token = client.Post("/api/stop", "", "text/plain");
   ASSERT_TRUE(no_token);
   EXPECT_EQ(no_token->status, 403);
@@ -442,6 +464,90 @@ TEST_F(LiveView, TheRunsOwnServerStopsItOnlyWithTheToken) {
   // The server went with the run.
   httplib::Client after("127.0.0.1", port);
   EXPECT_FALSE(after.Get("/api/server"));
+}
+
+/// The capacities a history records, in order.
+std::vector<int> recorded_capacities(const fs::path& history) {
+  std::vector<int> out;
+  std::istringstream lines(read_text(history));
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("e", "") == "capacity") out.push_back(j.value("n", -1));
+  }
+  return out;
+}
+
+TEST_F(LiveView, TheRunsWorkersChangeFromThePageWithTheToken) {
+  const fs::path history = dir_ / "run.jsonl";
+  Taskmaster run(dir_, long_live_run(history));
+  const std::string url = run.url();
+  ASSERT_FALSE(url.empty()) << run.stderr_text();
+  httplib::Client client("127.0.0.1", port_of(url));
+  const std::string body = R"({"change": 2})";
+  auto no_token = client.Post("/api/workers", body, "application/json");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 403);
+  httplib::Headers right{{"X-Taskmaster-Token", token_of(url)}};
+  for (const std::string& bad : std::vector<std::string>{
+           R"({"change": 0})", R"({"change": "2"})", R"({"change": 1.5})", R"({"change": 100000})",
+           R"({"more": 1})", "[", "", std::string(5000, '[')}) {
+    auto r = client.Post("/api/workers", right, bad, "application/json");
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 400) << bad;
+  }
+  // The history records the capacities the loop runs with, as they change.
+  const auto recorded = [&](int capacity) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      const auto c = recorded_capacities(history);
+      if (!c.empty() && c.back() == capacity) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(recorded(2));
+  // A master that is not there (yet, or any more) is said so: 409.
+  const auto change = [&](const std::string& text) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      auto r = client.Post("/api/workers", right, text, "application/json");
+      if (!r) return json();
+      if (r->status == 200) return json::parse(r->body);
+      EXPECT_EQ(r->status, 409) << r->body;
+      std::this_thread::sleep_for(20ms);
+    }
+    return json();
+  };
+  EXPECT_EQ(change(body)["workers"], 4);
+  EXPECT_TRUE(recorded(4));
+  // Releasing more than there are leaves one: a run without workers would wait for ever.
+  EXPECT_EQ(change(R"({"change": -10})")["workers"], 1);
+  EXPECT_TRUE(recorded(1));
+  const auto told = [&] { return get_json(client, "/api/snapshot")["status"].value("told", 0); };
+  const int before = told();
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (told() < before + 3 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_GE(told(), before + 3) << "the run goes on with one worker";
+  auto stop = client.Post("/api/stop", right, "", "text/plain");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(run.wait(), 0) << run.stderr_text();
+}
+
+TEST_F(LiveView, AWatchOnlyServerChangesNothing) {
+  const auto history = finished_run();
+  Taskmaster watch(dir_, {"watch", history.string(), "--port", "0"});
+  const std::string url = watch.url();
+  httplib::Client client("127.0.0.1", port_of(url));
+  EXPECT_EQ(get_json(client, "/api/server")["controls"], json::array());
+  httplib::Headers token{{"X-Taskmaster-Token", token_of(url)}};
+  for (const char* path : {"/api/stop", "/api/workers"}) {
+    auto r = client.Post(path, token, R"({"change": 1})", "application/json");
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+  }
+  watch.signal(SIGTERM);
+  EXPECT_EQ(watch.wait(), 0);
 }
 
 TEST_F(LiveView, AnExplicitPortInUseIsAnError) {

@@ -5,7 +5,8 @@ Starts `taskmaster run --live` on a 2D function, opens the page in Debian's
 headless Chromium through the DevTools protocol, and checks that the page
 loads, that its point count grows between two reads of the DOM, that the
 plots have drawn (a screenshot that is not blank, a function plot of many
-colours), that the stop button stops the run, and that there were no console
+colours), that "+ worker" adds a worker, that the stop button stops the run,
+and that there were no console
 errors. Only Debian's python3 standard library: the DevTools protocol is
 JSON over a WebSocket, spoken here in a few lines.
 
@@ -299,6 +300,16 @@ def main():
         if len(distinct) < 100:
             fail(f"the screenshot is blank ({len(distinct)} colours)")
 
+        # The worker buttons: a click on "+ worker" shows as one more in the capacity.
+        if tools.evaluate("document.getElementById('worker-buttons').hidden"):
+            fail("the worker buttons are hidden although the address has the token")
+        capacity = lambda: int(tools.evaluate("document.getElementById('busy').textContent.split('/')[1]"))
+        before = capacity()
+        tools.evaluate("document.getElementById('more-workers').click()")
+        wait_until(f"Number(document.getElementById('busy').textContent.split('/')[1]) === {before + 1}", 10,
+                   f"the capacity did not go from {before} to {before + 1} after '+ worker'")
+        print(f"capacity on the page: {before}, then {capacity()} after a click on '+ worker'")
+
         # The stop button's request, with the token from the address.
         if tools.evaluate("document.getElementById('stop').hidden"):
             fail("the stop button is hidden although the address has the token")
@@ -318,7 +329,7 @@ def main():
             errors.append(tools.evaluate("document.getElementById('errors').textContent"))
         if errors:
             fail("console errors:\n  " + "\n  ".join(errors))
-        print("live view browser test: OK (page loads, points grow, plots drawn, stop works, "
+        print("live view browser test: OK (page loads, points grow, plots drawn, a worker added, stop works, "
               "no console errors)")
     finally:
         for p in (run, browser):

@@ -19,6 +19,7 @@
 #include "taskmaster/core/evaluate.hpp"
 #include "taskmaster/history/replay.hpp"
 #include "vector_output_master.hpp"
+#include "worker_control.hpp"
 
 namespace taskmaster::cli {
 
@@ -85,11 +86,19 @@ RunOutcome execute_run(const RunRequest& request) {
   const std::string resume_hint = "taskmaster resume " + shell_quote(request.history.string());
   const InterruptGuard guard(resume_hint);
   // The live view follows the history file as `taskmaster watch` does; its
-  // stop button (with the token) stops asking, as Ctrl-C does.
+  // stop button (with the token) stops asking, as Ctrl-C does, and its
+  // worker buttons reach the master while there is one.
   std::atomic<bool> stopped_from_page{false};
+  WorkerControl worker_control;
   std::optional<watch::LiveServer> live;
   if (request.live) {
-    live.emplace(request.history, *request.live, [&] { stopped_from_page = true; });
+    watch::LiveControls controls;
+    controls.stop = [&] { stopped_from_page = true; };
+    // Programs on this machine can be added and released during a run; SLURM
+    // jobs and MPI ranks are fixed when the run starts.
+    if (c.master == "local")
+      controls.workers = [&](long change) { return worker_control.change(change); };
+    live.emplace(request.history, *request.live, std::move(controls));
     live->start();
     fmt::print(stderr, "taskmaster: live view at {}\n", live->url());
   }
@@ -113,6 +122,7 @@ RunOutcome execute_run(const RunRequest& request) {
     return with_master<X>(
         c,
         [&](auto& programs) {
+          const WorkerControl::Attachment attached(worker_control, programs);
           AbandonableMaster abandonable(programs);
           // Learners of one number take outputs of one component, from the start.
           VectorOutputMaster master(abandonable, is_scalar_output<L> ? 1 : components);

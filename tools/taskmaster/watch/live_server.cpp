@@ -17,6 +17,7 @@
 
 #include "history_follower.hpp"
 #include "live_state.hpp"
+#include "taskmaster/history/json_text.hpp"
 #include "watch_assets.hpp"
 
 namespace taskmaster::cli::watch {
@@ -88,6 +89,20 @@ class YieldingPool final : public httplib::TaskQueue {
   httplib::ThreadPool pool_;
 };
 
+/// The most workers one request may add or release: a typo must not start
+/// thousands of programs.
+constexpr long max_worker_change = 256;
+
+/// The `change` of a request to /api/workers, if the body is valid.
+std::optional<long> worker_change(const std::string& body) {
+  const auto j = parse_json(body);  // depth bounded
+  if (!j.is_object() || !j.contains("change") || !j["change"].is_number_integer())
+    return std::nullopt;
+  const auto change = j["change"].get<long>();
+  if (change == 0 || change < -max_worker_change || change > max_worker_change) return std::nullopt;
+  return change;
+}
+
 std::optional<std::size_t> read_index(const std::string& text) {
   std::size_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -119,9 +134,9 @@ void reply(httplib::Response& res, int status, const std::string& message) {
 }  // namespace
 
 struct LiveServer::Impl {
-  Impl(std::filesystem::path history, LiveOptions o, std::function<void()> stop)
+  Impl(std::filesystem::path history, LiveOptions o, LiveControls c)
       : options(std::move(o)),
-        on_stop(std::move(stop)),
+        controls(std::move(c)),
         state(history.string()),
         follower(std::move(history)) {}
 
@@ -130,7 +145,7 @@ struct LiveServer::Impl {
   void read_once();
 
   LiveOptions options;
-  std::function<void()> on_stop;
+  LiveControls controls;
   LiveState state;
   std::mutex follower_mutex;  ///< the follower thread and catch_up()
   HistoryFollower follower;
@@ -200,8 +215,9 @@ void LiveServer::Impl::routes(const std::string& token) {
                serve_asset(req.matches[1].str(), res);
              });
   server.Get("/api/server", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json j{
-        {"controls", on_stop ? nlohmann::json::array({"stop"}) : nlohmann::json::array()}};
+    nlohmann::json j{{"controls", nlohmann::json::array()}};
+    if (controls.stop) j["controls"].push_back("stop");
+    if (controls.workers) j["controls"].push_back("workers");
     res.set_content(j.dump(), "application/json");
   });
   server.Get("/api/snapshot", [this](const httplib::Request&, httplib::Response& res) {
@@ -264,21 +280,39 @@ void LiveServer::Impl::routes(const std::string& token) {
         },
         [this](bool) { --streams; });
   });
-  server.Post("/api/stop", [this, token](const httplib::Request& req, httplib::Response& res) {
-    if (!on_stop) return reply(res, 404, "this server only watches; stop the run where it runs");
-    // A header, not a cookie or a form field: another site's page cannot
-    // send it without the browser asking this server first (CORS), and
-    // this server never agrees.
-    if (!same_secret(req.get_header_value("X-Taskmaster-Token"), token))
+  // A header, not a cookie or a form field: another site's page cannot
+  // send it without the browser asking this server first (CORS), and this
+  // server never agrees.
+  const auto allowed = [token](const httplib::Request& req) {
+    return same_secret(req.get_header_value("X-Taskmaster-Token"), token);
+  };
+  server.Post("/api/stop", [this, allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!controls.stop)
+      return reply(res, 404, "this server only watches; stop the run where it runs");
+    if (!allowed(req))
       return reply(res, 403, "the token printed by taskmaster is needed to stop the run");
-    on_stop();
+    controls.stop();
     res.set_content(R"({"stopping":true})", "application/json");
+  });
+  server.Post("/api/workers", [this, allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!controls.workers) return reply(res, 404, "this run's workers cannot be changed from here");
+    if (!allowed(req))
+      return reply(res, 403, "the token printed by taskmaster is needed to change the workers");
+    const auto change = worker_change(req.body);
+    if (!change) {
+      return reply(res, 400,
+                   fmt::format(R"(the body must be {{"change": N}} with N a whole number from )"
+                               "-{0} to {0}, not 0",
+                               max_worker_change));
+    }
+    const auto capacity = controls.workers(*change);
+    if (!capacity) return reply(res, 409, "the run has no workers to change at the moment");
+    res.set_content(nlohmann::json{{"workers", *capacity}}.dump(), "application/json");
   });
 }
 
-LiveServer::LiveServer(std::filesystem::path history, LiveOptions options,
-                       std::function<void()> on_stop)
-    : impl_(std::make_unique<Impl>(std::move(history), std::move(options), std::move(on_stop))),
+LiveServer::LiveServer(std::filesystem::path history, LiveOptions options, LiveControls controls)
+    : impl_(std::make_unique<Impl>(std::move(history), std::move(options), std::move(controls))),
       token_(make_token()) {}
 
 LiveServer::~LiveServer() { stop(); }

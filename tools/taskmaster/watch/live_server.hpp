@@ -1,12 +1,14 @@
 #pragma once
 // The live view's web server: the page and its assets, the run's data as
 // JSON, a stream of Server-Sent Events with what is new, and (for the
-// process that runs the run) a stop button guarded by a token.
+// process that runs the run) buttons to stop it and to add or release
+// workers, guarded by a token.
 
 #include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,21 +31,33 @@ struct LiveOptions {
   static constexpr int default_port = 8765;
 };
 
+/// What the page of the process that runs the run may change in it; each
+/// request needs the token. An empty function: no such control.
+struct LiveControls {
+  /// The stop button: stop asking for points, as Ctrl-C does.
+  std::function<void()> stop;
+  /// The worker buttons: `change` more workers (fewer when negative).
+  /// Returns the master's capacity afterwards, or nothing when the run has
+  /// no master to change at the moment (not started yet, or ended).
+  std::function<std::optional<std::size_t>(long change)> workers;
+};
+
 /// Serves the live view of the run recorded in a history file, following
 /// the file as it grows (in a thread of its own) and answering on a pool of
 /// threads. Stops when destroyed.
 ///
 /// @code
-/// taskmaster::cli::watch::LiveServer server("run.jsonl", {}, [&] { stop_requested = true; });
+/// taskmaster::cli::watch::LiveControls controls;
+/// controls.stop = [&] { stop_requested = true; };
+/// taskmaster::cli::watch::LiveServer server("run.jsonl", {}, std::move(controls));
 /// server.start();
 /// fmt::print("live view at {}\n", server.url());
 /// @endcode
 class LiveServer {
  public:
-  /// `on_stop`, if given, is what the page's stop button (POST /api/stop,
-  /// with the token) does; without it the page has no controls.
-  LiveServer(std::filesystem::path history, LiveOptions options,
-             std::function<void()> on_stop = {});
+  /// `controls`: what the page's buttons do (POST /api/stop and
+  /// /api/workers, with the token); without them the page only watches.
+  LiveServer(std::filesystem::path history, LiveOptions options, LiveControls controls = {});
   LiveServer(const LiveServer&) = delete;
   LiveServer& operator=(const LiveServer&) = delete;
   ~LiveServer();

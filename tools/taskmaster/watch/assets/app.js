@@ -467,6 +467,7 @@ function updatePanels() {
   $('eta').textContent = s.phase === 'ended' ? 'done' : formatSeconds(timeLeft());
   $('goal').textContent = run && run.goals ? run.goals.map((g) => g.text).join(' or ') : '–';
   $('stop').hidden = !(controls.includes('stop') && token && s.phase === 'running');
+  $('worker-buttons').hidden = !(controls.includes('workers') && token && s.phase === 'running');
 
   // The failures: grouped by reason, then the latest one by one.
   const reasons = $('reasons');
@@ -541,6 +542,19 @@ $('stop').addEventListener('click', () => {
     .then((j) => { $('stop').textContent = j.stopping ? 'Stopping…' : j.error; })
     .catch((e) => reportError(String(e)));
 });
+// The capacity the server answers shows once the run records it (within a second).
+function changeWorkers(change) {
+  fetch('api/workers', {
+    method: 'POST',
+    headers: { 'X-Taskmaster-Token': token, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ change }),
+  })
+    .then((r) => r.json())
+    .then((j) => { if (j.error) reportError(`workers: ${j.error}`); })
+    .catch((e) => reportError(String(e)));
+}
+$('more-workers').addEventListener('click', () => changeWorkers(1));
+$('fewer-workers').addEventListener('click', () => changeWorkers(-1));
 fetch('api/server').then((r) => r.json()).then((j) => { controls = j.controls; schedule(); })
   .catch((e) => reportError(String(e)));
 setUpProgressPlots();
