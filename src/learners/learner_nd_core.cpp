@@ -1,11 +1,18 @@
 // LearnerND's triangulation (CGAL's d-dimensional Delaunay triangulation with
 // exact predicates) and bookkeeping.
 
+// GCC 12 reports out-of-bounds reads in CGAL's fixed-dimension kernel
+// (Construct_flat_orientation's Eigen matrix, used only for point sets of
+// lower dimension) that the matrix sizes rule out: -Warray-bounds is a
+// false positive there. The state applies to the code of these headers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
 #include <CGAL/Delaunay_triangulation.h>
 #include <CGAL/Epick_d.h>
 #include <CGAL/Triangulation_data_structure.h>
 #include <CGAL/Triangulation_full_cell.h>
 #include <CGAL/Triangulation_vertex.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <array>
@@ -14,6 +21,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -35,18 +43,6 @@ struct CellInfo {
   std::uint64_t key = 0;    // from the vertex ids: breaks ties between equal losses
   std::uint64_t stamp = 0;  // of the queue entry carrying `loss`; 0: none
   std::uint64_t visit = 0;
-};
-
-using Kernel = CGAL::Epick_d<CGAL::Dynamic_dimension_tag>;
-using Tds = CGAL::Triangulation_data_structure<CGAL::Dynamic_dimension_tag,
-                                               CGAL::Triangulation_vertex<Kernel, std::uint32_t>,
-                                               CGAL::Triangulation_full_cell<Kernel, CellInfo>>;
-using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
-using Cell = Delaunay::Full_cell_handle;
-using Vertex = Delaunay::Vertex_handle;
-
-struct CellStamp {
-  std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
 };
 
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
@@ -90,20 +86,70 @@ std::optional<std::vector<double>> barycentric(std::span<const double> points,
   return weights;
 }
 
-/// A Delaunay triangulation of valued points with simplex losses in a
-/// priority queue, updated where the triangulation changes.
-class SimplexMesh {
- public:
-  struct Candidate {
-    Cell cell;
-    double loss;
-    std::uint64_t stamp;
-  };
+/// A simplex of a mesh, without its CGAL type (null: none).
+struct CellRef {
+  void* cell = nullptr;
+};
 
-  SimplexMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
+/// A simplex taken from a mesh's queue, with the loss it had.
+struct MeshCandidate {
+  CellRef cell;
+  double loss;
+  std::uint64_t stamp;
+};
+
+/// What the learner asks of its triangulation, whatever its dimension type.
+class MeshInterface {
+ public:
+  virtual ~MeshInterface() = default;
+  virtual void set_vdim(std::size_t vdim) = 0;
+  [[nodiscard]] virtual bool contains(std::uint32_t id) const = 0;
+  virtual bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
+                      bool has_value, CellRef near) = 0;
+  virtual void set_value(std::uint32_t id, std::span<const double> values, bool has_value) = 0;
+  virtual void remove(const std::vector<std::uint32_t>& ids) = 0;
+  virtual std::optional<MeshCandidate> pop_best() = 0;
+  virtual void push_back(const MeshCandidate& c) = 0;
+  virtual std::optional<double> max_loss() = 0;
+  /// The (dim + 1) x dim coordinates of a finite simplex, its vertices ordered by id.
+  [[nodiscard]] virtual std::vector<double> corners(CellRef c) const = 0;
+  [[nodiscard]] virtual std::optional<std::vector<double>> interpolate(std::span<const double> p,
+                                                                       CellRef near) const = 0;
+  [[nodiscard]] virtual std::size_t simplex_count() const = 0;
+};
+
+/// A Delaunay triangulation of valued points with simplex losses in a
+/// priority queue, updated where the triangulation changes. `Dim` is CGAL's
+/// dimension tag: a fixed dimension keeps points and simplices in arrays
+/// (no allocation per point, predicates on fixed-size matrices), the dynamic
+/// one in vectors. Both run the same algorithm with exact predicates, so
+/// they build the same triangulation and give bit-identical losses.
+template <class Dim>
+class TriangulationMesh final : public MeshInterface {
+  using Kernel = CGAL::Epick_d<Dim>;
+  using Tds =
+      CGAL::Triangulation_data_structure<Dim, CGAL::Triangulation_vertex<Kernel, std::uint32_t>,
+                                         CGAL::Triangulation_full_cell<Kernel, CellInfo>>;
+  using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
+  using Cell = typename Delaunay::Full_cell_handle;
+  using Vertex = typename Delaunay::Vertex_handle;
+  struct CellStamp {
+    std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
+  };
+  using Candidate = MeshCandidate;
+
+  static CellRef ref(Cell c) { return c == Cell() ? CellRef{} : CellRef{&*c}; }
+  static Cell cell(CellRef r) {
+    if (r.cell == nullptr) return Cell();
+    using Container = CGAL::Compact_container<typename Tds::Full_cell>;
+    return Container::s_iterator_to(*static_cast<typename Tds::Full_cell*>(r.cell));
+  }
+
+ public:
+  TriangulationMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
       : dim_(dim), loss_(loss), vdim_(vdim), triangulation_(static_cast<int>(dim)) {}
 
-  void set_vdim(std::size_t vdim) {
+  void set_vdim(std::size_t vdim) override {
     vdim_ = vdim;
     values_.assign(vertices_.size() * vdim, 0.0);
     std::fill(has_value_.begin(), has_value_.end(), std::uint8_t{0});
@@ -111,19 +157,20 @@ class SimplexMesh {
     recompute_everything();
   }
 
-  [[nodiscard]] bool contains(std::uint32_t id) const {
+  [[nodiscard]] bool contains(std::uint32_t id) const override {
     return id < vertices_.size() && vertices_[id] != Vertex();
   }
 
   bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
-              bool has_value, Cell near = Cell()) {
+              bool has_value, CellRef near_ref) override {
     grow(id);
-    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    Cell near = cell(near_ref);
+    const typename Kernel::Point_d point(p.begin(), p.end());
     const bool full = triangulation_.current_dimension() == static_cast<int>(dim_);
     if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
-    Delaunay::Locate_type type;
-    Delaunay::Face face(triangulation_.maximal_dimension());
-    Delaunay::Facet facet;
+    typename Delaunay::Locate_type type;
+    typename Delaunay::Face face(triangulation_.maximal_dimension());
+    typename Delaunay::Facet facet;
     const Cell located = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::ON_VERTEX) return false;
     if (full) {
@@ -146,7 +193,7 @@ class SimplexMesh {
     return true;
   }
 
-  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) override {
     if (!contains(id)) return;
     store_value(id, values, has_value);
     if (range_.rescaled()) {
@@ -156,7 +203,7 @@ class SimplexMesh {
     }
   }
 
-  void remove(const std::vector<std::uint32_t>& ids) {
+  void remove(const std::vector<std::uint32_t>& ids) override {
     dirty_.clear();
     for (std::uint32_t id : ids) {
       if (!contains(id)) continue;
@@ -170,17 +217,18 @@ class SimplexMesh {
     recompute_everything();  // rare: rebuilding the queue keeps no stale cell in it
   }
 
-  std::optional<Candidate> pop_best() {
+  std::optional<Candidate> pop_best() override {
     flush();
     const auto e = queue_.pop_live();
     if (!e) return std::nullopt;
-    return Candidate{e->simplex, e->loss, e->stamp};
+    return Candidate{ref(e->simplex), e->loss, e->stamp};
   }
-  void push_back(const Candidate& c) {
-    if (c.cell->data().stamp != c.stamp) return;
-    queue_.push({c.loss, c.cell->data().key, c.stamp, c.cell});
+  void push_back(const Candidate& c) override {
+    const Cell taken = cell(c.cell);
+    if (taken->data().stamp != c.stamp) return;
+    queue_.push({c.loss, taken->data().key, c.stamp, taken});
   }
-  std::optional<double> max_loss() {
+  std::optional<double> max_loss() override {
     flush();
     return queue_.max_live_loss();
   }
@@ -197,6 +245,7 @@ class SimplexMesh {
   }
 
   /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
+  [[nodiscard]] std::vector<double> corners(CellRef r) const override { return corners(cell(r)); }
   [[nodiscard]] std::vector<double> corners(Cell c) const {
     std::vector<double> out;
     out.reserve((dim_ + 1) * dim_);
@@ -208,13 +257,14 @@ class SimplexMesh {
   }
 
   [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
-                                                               Cell near = Cell()) const {
+                                                               CellRef near_ref) const override {
     if (triangulation_.current_dimension() != static_cast<int>(dim_)) return std::nullopt;
-    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    const typename Kernel::Point_d point(p.begin(), p.end());
+    Cell near = cell(near_ref);
     if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
-    Delaunay::Locate_type type;
-    Delaunay::Face face(triangulation_.maximal_dimension());
-    Delaunay::Facet facet;
+    typename Delaunay::Locate_type type;
+    typename Delaunay::Face face(triangulation_.maximal_dimension());
+    typename Delaunay::Facet facet;
     const Cell c = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::OUTSIDE_CONVEX_HULL || type == Delaunay::OUTSIDE_AFFINE_HULL ||
         triangulation_.is_infinite(c)) {
@@ -236,7 +286,7 @@ class SimplexMesh {
     return out;
   }
 
-  [[nodiscard]] std::size_t simplex_count() const {
+  [[nodiscard]] std::size_t simplex_count() const override {
     if (triangulation_.current_dimension() != static_cast<int>(dim_)) return 0;
     return triangulation_.number_of_finite_full_cells();
   }
@@ -368,6 +418,46 @@ class SimplexMesh {
   std::vector<Cell> cells_, conflict_;
   std::vector<double> points_, values_scratch_, neighbor_points_, neighbor_values_;
   std::vector<std::uint64_t> ids_;
+};
+
+/// The learner's triangulation: fixed-dimension CGAL types in 2 and 3
+/// dimensions, dynamic ones above.
+class SimplexMesh {
+ public:
+  using Candidate = MeshCandidate;
+
+  SimplexMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim) {
+    if (dim == 2) {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dimension_tag<2>>>(dim, loss, vdim);
+    } else if (dim == 3) {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dimension_tag<3>>>(dim, loss, vdim);
+    } else {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dynamic_dimension_tag>>(dim, loss, vdim);
+    }
+  }
+
+  void set_vdim(std::size_t vdim) { mesh_->set_vdim(vdim); }
+  [[nodiscard]] bool contains(std::uint32_t id) const { return mesh_->contains(id); }
+  bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
+              bool has_value, CellRef near = {}) {
+    return mesh_->insert(id, p, values, has_value, near);
+  }
+  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+    mesh_->set_value(id, values, has_value);
+  }
+  void remove(const std::vector<std::uint32_t>& ids) { mesh_->remove(ids); }
+  std::optional<Candidate> pop_best() { return mesh_->pop_best(); }
+  void push_back(const Candidate& c) { mesh_->push_back(c); }
+  std::optional<double> max_loss() { return mesh_->max_loss(); }
+  [[nodiscard]] std::vector<double> corners(CellRef c) const { return mesh_->corners(c); }
+  [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
+                                                               CellRef near = {}) const {
+    return mesh_->interpolate(p, near);
+  }
+  [[nodiscard]] std::size_t simplex_count() const { return mesh_->simplex_count(); }
+
+ private:
+  std::unique_ptr<MeshInterface> mesh_;
 };
 
 enum class State : std::uint8_t { pending, told, failed };
@@ -525,7 +615,7 @@ struct LearnerNDCore::Impl {
   /// `replayed`: the value recorded when the point was first made pending
   /// (a replay must not recompute it: the interpolation depends in its last
   /// bits on which of the simplices sharing a face the search lands in).
-  void tell_pending(const std::vector<double>& raw, Cell near = Cell(),
+  void tell_pending(const std::vector<double>& raw, CellRef near = {},
                     const std::vector<double>* replayed = nullptr) {
     const auto x = checked(raw, "tell_pending");
     if (known.contains(x)) return;
@@ -597,7 +687,7 @@ struct LearnerNDCore::Impl {
   [[nodiscard]] std::vector<double> choose_point(const SimplexMesh::Candidate& c) const {
     return choose_point(c.cell);
   }
-  [[nodiscard]] std::vector<double> choose_point(Cell cell) const {
+  [[nodiscard]] std::vector<double> choose_point(CellRef cell) const {
     // python-adaptive's choose_point_in_simplex: the centroid when the
     // circumcentre lies inside the simplex, else the longest edge's midpoint.
     const auto p = combined.corners(cell);
@@ -748,7 +838,7 @@ void LearnerNDCore::load(const nlohmann::json& state) {
         std::vector<double> value;
         if (c.size() > 2)
           for (const auto& v : c.at(2)) value.push_back(decode<double>(v));
-        m.tell_pending(c.at(1).get<std::vector<double>>(), Cell(), &value);
+        m.tell_pending(c.at(1).get<std::vector<double>>(), CellRef(), &value);
       } else if (kind == "tell") {
         std::vector<double> values;
         for (const auto& v : c.at(2)) values.push_back(decode<double>(v));
