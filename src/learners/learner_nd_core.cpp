@@ -30,6 +30,7 @@
 #include "mesh_proposal.hpp"
 #include "saved_number.hpp"
 #include "simplex_losses.hpp"
+#include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
 
 namespace taskmaster::detail {
@@ -460,6 +461,59 @@ class SimplexMesh {
   std::unique_ptr<MeshInterface> mesh_;
 };
 
+/// The learner's changes in order, as save() writes them ("pending", "tell",
+/// "fail", "remove_unfinished" with their point and values). Kept flat, in
+/// three arrays, and turned into JSON only by save(): a JSON value per change
+/// cost a dozen allocations and about 300 bytes per change, twice per point.
+class ChangeLog {
+ public:
+  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
+
+  void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
+    records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
+                        static_cast<std::uint32_t>(values.size()), coordinates_.size(),
+                        values_.size()});
+    coordinates_.insert(coordinates_.end(), x.begin(), x.end());
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
+  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
+  [[nodiscard]] nlohmann::json to_json() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Record& r : records_) {
+      nlohmann::json x = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.coordinates; ++i)
+        x.push_back(coordinates_[r.first_coordinate + i]);
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.values; ++i)
+        values.push_back(saved_number(values_[r.first_value + i]));
+      switch (r.kind) {
+        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
+        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
+        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
+        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Record {
+    Kind kind;
+    std::uint32_t coordinates;
+    std::uint32_t values;
+    std::size_t first_coordinate;
+    std::size_t first_value;
+  };
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
+  Growing<Record> records_;
+  Growing<double> coordinates_;
+  Growing<double> values_;
+};
+
 enum class State : std::uint8_t { pending, told, failed };
 struct Known {
   std::uint32_t id;
@@ -491,7 +545,7 @@ struct LearnerNDCore::Impl {
   std::vector<std::uint32_t> real_queue;
   mutable std::size_t real_synced = 0;
 
-  nlohmann::json changes = nlohmann::json::array();
+  ChangeLog changes;
 
   Impl(std::vector<std::array<double, 2>> b, SimplexLoss l, std::size_t vd)
       : bounds(std::move(b)),
@@ -584,9 +638,7 @@ struct LearnerNDCore::Impl {
   void tell(const std::vector<double>& raw, std::span<const double> y) {
     const auto x = checked(raw, "tell");
     check_values(y);
-    nlohmann::json values = nlohmann::json::array();
-    for (double v : y) values.push_back(saved_number(v));
-    changes.push_back({"tell", x, values});
+    changes.add(ChangeLog::Kind::tell, x, y);
     auto it = known.find(x);
     if (it == known.end()) {
       const std::uint32_t id = new_id(x);
@@ -629,9 +681,7 @@ struct LearnerNDCore::Impl {
     } else if (bounds_done()) {
       if (auto v = combined.interpolate(s, near)) value = std::move(*v);
     }
-    nlohmann::json recorded = nlohmann::json::array();
-    for (double v : value) recorded.push_back(saved_number(v));
-    changes.push_back({"pending", x, recorded});
+    changes.add(ChangeLog::Kind::pending, x, value);
     combined.insert(id, s, value, true, near);
   }
 
@@ -644,7 +694,7 @@ struct LearnerNDCore::Impl {
       throw std::invalid_argument(
           fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
     }
-    changes.push_back({"fail", x});
+    changes.add(ChangeLog::Kind::fail, x);
     it->second.state = State::failed;
     --pending_count;
     combined.set_value(it->second.id, {}, false);
@@ -652,7 +702,7 @@ struct LearnerNDCore::Impl {
   }
 
   void remove_unfinished() {
-    changes.push_back({"remove_unfinished"});
+    changes.add(ChangeLog::Kind::remove_unfinished);
     std::vector<std::uint32_t> ids;
     for (auto it = known.begin(); it != known.end();) {
       if (it->second.state == State::pending) {
@@ -810,7 +860,7 @@ std::size_t LearnerNDCore::simplex_count() const {
 
 nlohmann::json LearnerNDCore::save() const {
   return {{"learner", "LearnerND"},   {"version", 1},        {"bounds", impl_->bounds},
-          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes}};
+          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes.to_json()}};
 }
 
 void LearnerNDCore::load(const nlohmann::json& state) {
