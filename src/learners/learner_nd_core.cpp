@@ -44,6 +44,7 @@ struct CellInfo {
   std::uint64_t key = 0;    // from the vertex ids: breaks ties between equal losses
   std::uint64_t stamp = 0;  // of the queue entry carrying `loss`; 0: none
   std::uint64_t visit = 0;
+  std::uint64_t around = 0;  // gathering the cells around a vertex: seen in pass `around`
 };
 
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
@@ -312,8 +313,7 @@ class TriangulationMesh final : public MeshInterface {
     if (dirty_.empty()) return;
     ++visit_;
     for (Vertex v : dirty_) {
-      cells_.clear();
-      triangulation_.incident_full_cells(v, std::back_inserter(cells_));
+      cells_around(v);
       for (Cell c : cells_) {
         visit(c);
         if (!loss_->uses_neighbors) continue;
@@ -321,6 +321,30 @@ class TriangulationMesh final : public MeshInterface {
       }
     }
     dirty_.clear();
+  }
+  /// The cells incident to v, into cells_: a breadth-first walk from
+  /// v's cell across the facets that contain v. (CGAL's incident_full_cells
+  /// does the same with a std::deque built and freed on every call.)
+  void cells_around(Vertex v) {
+    cells_.clear();
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) {
+      triangulation_.incident_full_cells(v, std::back_inserter(cells_));
+      return;
+    }
+    ++around_;
+    const Cell start = v->full_cell();
+    start->data().around = around_;
+    cells_.push_back(start);
+    for (std::size_t k = 0; k < cells_.size(); ++k) {
+      const Cell c = cells_[k];
+      for (int i = 0; i <= static_cast<int>(dim_); ++i) {
+        if (c->vertex(i) == v) continue;  // the facet across from v does not contain it
+        const Cell n = c->neighbor(i);
+        if (n->data().around == around_) continue;
+        n->data().around = around_;
+        cells_.push_back(n);
+      }
+    }
   }
   void visit(Cell c) {
     if (triangulation_.is_infinite(c) || c->data().visit == visit_) return;
@@ -413,7 +437,7 @@ class TriangulationMesh final : public MeshInterface {
   std::vector<std::uint8_t> has_value_;
   ValueRange range_;
   LossQueue<Cell, CellStamp> queue_;
-  std::uint64_t stamp_ = 0, visit_ = 0;
+  std::uint64_t stamp_ = 0, visit_ = 0, around_ = 0;
   Vertex last_inserted_;
   std::vector<Vertex> dirty_;
   std::vector<Cell> cells_, conflict_;
