@@ -14,6 +14,7 @@
 #include "mesh_proposal.hpp"
 #include "point_table_2d.hpp"
 #include "saved_number.hpp"
+#include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
 #include "triangle_mesh_2d.hpp"
 
@@ -63,11 +64,18 @@ struct Learner2DCore::Impl {
   Point2 mean{}, scale{};
   std::array<Point2, 4> corners{};
 
+  // The arrays that grow with every point are in 2 MiB pages once large
+  // (large_pages.hpp): in a fresh process each 4 KiB page of them would
+  // otherwise cost a page fault, which is most of what separates a first run
+  // from later ones.
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;
+
   PointTable2D<Known> known;
   std::uint32_t next_id = 0;
-  std::vector<Point2> point_of_id;
+  Growing<Point2> point_of_id;
   std::vector<Point2> told_points;
-  std::vector<double> told_values;
+  Growing<double> told_values;
   std::size_t pending_count = 0;
   std::size_t failed_count = 0;
 
@@ -76,12 +84,12 @@ struct Learner2DCore::Impl {
   // told points lazily: only when asked for (in a sequential run with no
   // pending point, the combined triangulation answers instead).
   mutable TriangleMesh2D real;
-  std::vector<std::uint32_t> real_queue;  // ids to (re)insert into `real`
+  Growing<std::uint32_t> real_queue;  // ids to (re)insert into `real`
   mutable std::size_t real_synced = 0;
 
-  std::vector<Record> records;
-  std::vector<double> record_values;
-  std::vector<Point2> record_points;
+  Growing<Record> records;
+  Growing<double> record_values;
+  Growing<Point2> record_points;
 
   Impl(const Bounds2D& b, TriangleLoss l, double ar, std::size_t vd)
       : bounds(b),

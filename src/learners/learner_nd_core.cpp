@@ -1,11 +1,18 @@
 // LearnerND's triangulation (CGAL's d-dimensional Delaunay triangulation with
 // exact predicates) and bookkeeping.
 
+// GCC 12 reports out-of-bounds reads in CGAL's fixed-dimension kernel
+// (Construct_flat_orientation's Eigen matrix, used only for point sets of
+// lower dimension) that the matrix sizes rule out: -Warray-bounds is a
+// false positive there. The state applies to the code of these headers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
 #include <CGAL/Delaunay_triangulation.h>
 #include <CGAL/Epick_d.h>
 #include <CGAL/Triangulation_data_structure.h>
 #include <CGAL/Triangulation_full_cell.h>
 #include <CGAL/Triangulation_vertex.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <array>
@@ -14,6 +21,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +30,7 @@
 #include "mesh_proposal.hpp"
 #include "saved_number.hpp"
 #include "simplex_losses.hpp"
+#include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
 
 namespace taskmaster::detail {
@@ -35,18 +44,7 @@ struct CellInfo {
   std::uint64_t key = 0;    // from the vertex ids: breaks ties between equal losses
   std::uint64_t stamp = 0;  // of the queue entry carrying `loss`; 0: none
   std::uint64_t visit = 0;
-};
-
-using Kernel = CGAL::Epick_d<CGAL::Dynamic_dimension_tag>;
-using Tds = CGAL::Triangulation_data_structure<CGAL::Dynamic_dimension_tag,
-                                               CGAL::Triangulation_vertex<Kernel, std::uint32_t>,
-                                               CGAL::Triangulation_full_cell<Kernel, CellInfo>>;
-using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
-using Cell = Delaunay::Full_cell_handle;
-using Vertex = Delaunay::Vertex_handle;
-
-struct CellStamp {
-  std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
+  std::uint64_t around = 0;  // gathering the cells around a vertex: seen in pass `around`
 };
 
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
@@ -90,20 +88,70 @@ std::optional<std::vector<double>> barycentric(std::span<const double> points,
   return weights;
 }
 
-/// A Delaunay triangulation of valued points with simplex losses in a
-/// priority queue, updated where the triangulation changes.
-class SimplexMesh {
- public:
-  struct Candidate {
-    Cell cell;
-    double loss;
-    std::uint64_t stamp;
-  };
+/// A simplex of a mesh, without its CGAL type (null: none).
+struct CellRef {
+  void* cell = nullptr;
+};
 
-  SimplexMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
+/// A simplex taken from a mesh's queue, with the loss it had.
+struct MeshCandidate {
+  CellRef cell;
+  double loss;
+  std::uint64_t stamp;
+};
+
+/// What the learner asks of its triangulation, whatever its dimension type.
+class MeshInterface {
+ public:
+  virtual ~MeshInterface() = default;
+  virtual void set_vdim(std::size_t vdim) = 0;
+  [[nodiscard]] virtual bool contains(std::uint32_t id) const = 0;
+  virtual bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
+                      bool has_value, CellRef near) = 0;
+  virtual void set_value(std::uint32_t id, std::span<const double> values, bool has_value) = 0;
+  virtual void remove(const std::vector<std::uint32_t>& ids) = 0;
+  virtual std::optional<MeshCandidate> pop_best() = 0;
+  virtual void push_back(const MeshCandidate& c) = 0;
+  virtual std::optional<double> max_loss() = 0;
+  /// The (dim + 1) x dim coordinates of a finite simplex, its vertices ordered by id.
+  [[nodiscard]] virtual std::vector<double> corners(CellRef c) const = 0;
+  [[nodiscard]] virtual std::optional<std::vector<double>> interpolate(std::span<const double> p,
+                                                                       CellRef near) const = 0;
+  [[nodiscard]] virtual std::size_t simplex_count() const = 0;
+};
+
+/// A Delaunay triangulation of valued points with simplex losses in a
+/// priority queue, updated where the triangulation changes. `Dim` is CGAL's
+/// dimension tag: a fixed dimension keeps points and simplices in arrays
+/// (no allocation per point, predicates on fixed-size matrices), the dynamic
+/// one in vectors. Both run the same algorithm with exact predicates, so
+/// they build the same triangulation and give bit-identical losses.
+template <class Dim>
+class TriangulationMesh final : public MeshInterface {
+  using Kernel = CGAL::Epick_d<Dim>;
+  using Tds =
+      CGAL::Triangulation_data_structure<Dim, CGAL::Triangulation_vertex<Kernel, std::uint32_t>,
+                                         CGAL::Triangulation_full_cell<Kernel, CellInfo>>;
+  using Delaunay = CGAL::Delaunay_triangulation<Kernel, Tds>;
+  using Cell = typename Delaunay::Full_cell_handle;
+  using Vertex = typename Delaunay::Vertex_handle;
+  struct CellStamp {
+    std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
+  };
+  using Candidate = MeshCandidate;
+
+  static CellRef ref(Cell c) { return c == Cell() ? CellRef{} : CellRef{&*c}; }
+  static Cell cell(CellRef r) {
+    if (r.cell == nullptr) return Cell();
+    using Container = CGAL::Compact_container<typename Tds::Full_cell>;
+    return Container::s_iterator_to(*static_cast<typename Tds::Full_cell*>(r.cell));
+  }
+
+ public:
+  TriangulationMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
       : dim_(dim), loss_(loss), vdim_(vdim), triangulation_(static_cast<int>(dim)) {}
 
-  void set_vdim(std::size_t vdim) {
+  void set_vdim(std::size_t vdim) override {
     vdim_ = vdim;
     values_.assign(vertices_.size() * vdim, 0.0);
     std::fill(has_value_.begin(), has_value_.end(), std::uint8_t{0});
@@ -111,19 +159,20 @@ class SimplexMesh {
     recompute_everything();
   }
 
-  [[nodiscard]] bool contains(std::uint32_t id) const {
+  [[nodiscard]] bool contains(std::uint32_t id) const override {
     return id < vertices_.size() && vertices_[id] != Vertex();
   }
 
   bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
-              bool has_value, Cell near = Cell()) {
+              bool has_value, CellRef near_ref) override {
     grow(id);
-    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    Cell near = cell(near_ref);
+    const typename Kernel::Point_d point(p.begin(), p.end());
     const bool full = triangulation_.current_dimension() == static_cast<int>(dim_);
     if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
-    Delaunay::Locate_type type;
-    Delaunay::Face face(triangulation_.maximal_dimension());
-    Delaunay::Facet facet;
+    typename Delaunay::Locate_type type;
+    typename Delaunay::Face face(triangulation_.maximal_dimension());
+    typename Delaunay::Facet facet;
     const Cell located = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::ON_VERTEX) return false;
     if (full) {
@@ -146,7 +195,7 @@ class SimplexMesh {
     return true;
   }
 
-  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) override {
     if (!contains(id)) return;
     store_value(id, values, has_value);
     if (range_.rescaled()) {
@@ -156,7 +205,7 @@ class SimplexMesh {
     }
   }
 
-  void remove(const std::vector<std::uint32_t>& ids) {
+  void remove(const std::vector<std::uint32_t>& ids) override {
     dirty_.clear();
     for (std::uint32_t id : ids) {
       if (!contains(id)) continue;
@@ -170,17 +219,18 @@ class SimplexMesh {
     recompute_everything();  // rare: rebuilding the queue keeps no stale cell in it
   }
 
-  std::optional<Candidate> pop_best() {
+  std::optional<Candidate> pop_best() override {
     flush();
     const auto e = queue_.pop_live();
     if (!e) return std::nullopt;
-    return Candidate{e->simplex, e->loss, e->stamp};
+    return Candidate{ref(e->simplex), e->loss, e->stamp};
   }
-  void push_back(const Candidate& c) {
-    if (c.cell->data().stamp != c.stamp) return;
-    queue_.push({c.loss, c.cell->data().key, c.stamp, c.cell});
+  void push_back(const Candidate& c) override {
+    const Cell taken = cell(c.cell);
+    if (taken->data().stamp != c.stamp) return;
+    queue_.push({c.loss, taken->data().key, c.stamp, taken});
   }
-  std::optional<double> max_loss() {
+  std::optional<double> max_loss() override {
     flush();
     return queue_.max_live_loss();
   }
@@ -197,6 +247,7 @@ class SimplexMesh {
   }
 
   /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
+  [[nodiscard]] std::vector<double> corners(CellRef r) const override { return corners(cell(r)); }
   [[nodiscard]] std::vector<double> corners(Cell c) const {
     std::vector<double> out;
     out.reserve((dim_ + 1) * dim_);
@@ -208,13 +259,14 @@ class SimplexMesh {
   }
 
   [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
-                                                               Cell near = Cell()) const {
+                                                               CellRef near_ref) const override {
     if (triangulation_.current_dimension() != static_cast<int>(dim_)) return std::nullopt;
-    const Kernel::Point_d point(static_cast<int>(dim_), p.begin(), p.end());
+    const typename Kernel::Point_d point(p.begin(), p.end());
+    Cell near = cell(near_ref);
     if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
-    Delaunay::Locate_type type;
-    Delaunay::Face face(triangulation_.maximal_dimension());
-    Delaunay::Facet facet;
+    typename Delaunay::Locate_type type;
+    typename Delaunay::Face face(triangulation_.maximal_dimension());
+    typename Delaunay::Facet facet;
     const Cell c = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::OUTSIDE_CONVEX_HULL || type == Delaunay::OUTSIDE_AFFINE_HULL ||
         triangulation_.is_infinite(c)) {
@@ -236,7 +288,7 @@ class SimplexMesh {
     return out;
   }
 
-  [[nodiscard]] std::size_t simplex_count() const {
+  [[nodiscard]] std::size_t simplex_count() const override {
     if (triangulation_.current_dimension() != static_cast<int>(dim_)) return 0;
     return triangulation_.number_of_finite_full_cells();
   }
@@ -261,8 +313,7 @@ class SimplexMesh {
     if (dirty_.empty()) return;
     ++visit_;
     for (Vertex v : dirty_) {
-      cells_.clear();
-      triangulation_.incident_full_cells(v, std::back_inserter(cells_));
+      cells_around(v);
       for (Cell c : cells_) {
         visit(c);
         if (!loss_->uses_neighbors) continue;
@@ -270,6 +321,30 @@ class SimplexMesh {
       }
     }
     dirty_.clear();
+  }
+  /// The cells incident to v, into cells_: a breadth-first walk from
+  /// v's cell across the facets that contain v. (CGAL's incident_full_cells
+  /// does the same with a std::deque built and freed on every call.)
+  void cells_around(Vertex v) {
+    cells_.clear();
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) {
+      triangulation_.incident_full_cells(v, std::back_inserter(cells_));
+      return;
+    }
+    ++around_;
+    const Cell start = v->full_cell();
+    start->data().around = around_;
+    cells_.push_back(start);
+    for (std::size_t k = 0; k < cells_.size(); ++k) {
+      const Cell c = cells_[k];
+      for (int i = 0; i <= static_cast<int>(dim_); ++i) {
+        if (c->vertex(i) == v) continue;  // the facet across from v does not contain it
+        const Cell n = c->neighbor(i);
+        if (n->data().around == around_) continue;
+        n->data().around = around_;
+        cells_.push_back(n);
+      }
+    }
   }
   void visit(Cell c) {
     if (triangulation_.is_infinite(c) || c->data().visit == visit_) return;
@@ -362,12 +437,105 @@ class SimplexMesh {
   std::vector<std::uint8_t> has_value_;
   ValueRange range_;
   LossQueue<Cell, CellStamp> queue_;
-  std::uint64_t stamp_ = 0, visit_ = 0;
+  std::uint64_t stamp_ = 0, visit_ = 0, around_ = 0;
   Vertex last_inserted_;
   std::vector<Vertex> dirty_;
   std::vector<Cell> cells_, conflict_;
   std::vector<double> points_, values_scratch_, neighbor_points_, neighbor_values_;
   std::vector<std::uint64_t> ids_;
+};
+
+/// The learner's triangulation: fixed-dimension CGAL types in 2 and 3
+/// dimensions, dynamic ones above.
+class SimplexMesh {
+ public:
+  using Candidate = MeshCandidate;
+
+  SimplexMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim) {
+    if (dim == 2) {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dimension_tag<2>>>(dim, loss, vdim);
+    } else if (dim == 3) {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dimension_tag<3>>>(dim, loss, vdim);
+    } else {
+      mesh_ = std::make_unique<TriangulationMesh<CGAL::Dynamic_dimension_tag>>(dim, loss, vdim);
+    }
+  }
+
+  void set_vdim(std::size_t vdim) { mesh_->set_vdim(vdim); }
+  [[nodiscard]] bool contains(std::uint32_t id) const { return mesh_->contains(id); }
+  bool insert(std::uint32_t id, std::span<const double> p, std::span<const double> values,
+              bool has_value, CellRef near = {}) {
+    return mesh_->insert(id, p, values, has_value, near);
+  }
+  void set_value(std::uint32_t id, std::span<const double> values, bool has_value) {
+    mesh_->set_value(id, values, has_value);
+  }
+  void remove(const std::vector<std::uint32_t>& ids) { mesh_->remove(ids); }
+  std::optional<Candidate> pop_best() { return mesh_->pop_best(); }
+  void push_back(const Candidate& c) { mesh_->push_back(c); }
+  std::optional<double> max_loss() { return mesh_->max_loss(); }
+  [[nodiscard]] std::vector<double> corners(CellRef c) const { return mesh_->corners(c); }
+  [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
+                                                               CellRef near = {}) const {
+    return mesh_->interpolate(p, near);
+  }
+  [[nodiscard]] std::size_t simplex_count() const { return mesh_->simplex_count(); }
+
+ private:
+  std::unique_ptr<MeshInterface> mesh_;
+};
+
+/// The learner's changes in order, as save() writes them ("pending", "tell",
+/// "fail", "remove_unfinished" with their point and values). Kept flat, in
+/// three arrays, and turned into JSON only by save(): a JSON value per change
+/// cost a dozen allocations and about 300 bytes per change, twice per point.
+class ChangeLog {
+ public:
+  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
+
+  void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
+    records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
+                        static_cast<std::uint32_t>(values.size()), coordinates_.size(),
+                        values_.size()});
+    coordinates_.insert(coordinates_.end(), x.begin(), x.end());
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
+  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
+  [[nodiscard]] nlohmann::json to_json() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Record& r : records_) {
+      nlohmann::json x = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.coordinates; ++i)
+        x.push_back(coordinates_[r.first_coordinate + i]);
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.values; ++i)
+        values.push_back(saved_number(values_[r.first_value + i]));
+      switch (r.kind) {
+        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
+        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
+        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
+        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Record {
+    Kind kind;
+    std::uint32_t coordinates;
+    std::uint32_t values;
+    std::size_t first_coordinate;
+    std::size_t first_value;
+  };
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
+  Growing<Record> records_;
+  Growing<double> coordinates_;
+  Growing<double> values_;
 };
 
 enum class State : std::uint8_t { pending, told, failed };
@@ -401,7 +569,7 @@ struct LearnerNDCore::Impl {
   std::vector<std::uint32_t> real_queue;
   mutable std::size_t real_synced = 0;
 
-  nlohmann::json changes = nlohmann::json::array();
+  ChangeLog changes;
 
   Impl(std::vector<std::array<double, 2>> b, SimplexLoss l, std::size_t vd)
       : bounds(std::move(b)),
@@ -494,9 +662,7 @@ struct LearnerNDCore::Impl {
   void tell(const std::vector<double>& raw, std::span<const double> y) {
     const auto x = checked(raw, "tell");
     check_values(y);
-    nlohmann::json values = nlohmann::json::array();
-    for (double v : y) values.push_back(saved_number(v));
-    changes.push_back({"tell", x, values});
+    changes.add(ChangeLog::Kind::tell, x, y);
     auto it = known.find(x);
     if (it == known.end()) {
       const std::uint32_t id = new_id(x);
@@ -525,7 +691,7 @@ struct LearnerNDCore::Impl {
   /// `replayed`: the value recorded when the point was first made pending
   /// (a replay must not recompute it: the interpolation depends in its last
   /// bits on which of the simplices sharing a face the search lands in).
-  void tell_pending(const std::vector<double>& raw, Cell near = Cell(),
+  void tell_pending(const std::vector<double>& raw, CellRef near = {},
                     const std::vector<double>* replayed = nullptr) {
     const auto x = checked(raw, "tell_pending");
     if (known.contains(x)) return;
@@ -539,9 +705,7 @@ struct LearnerNDCore::Impl {
     } else if (bounds_done()) {
       if (auto v = combined.interpolate(s, near)) value = std::move(*v);
     }
-    nlohmann::json recorded = nlohmann::json::array();
-    for (double v : value) recorded.push_back(saved_number(v));
-    changes.push_back({"pending", x, recorded});
+    changes.add(ChangeLog::Kind::pending, x, value);
     combined.insert(id, s, value, true, near);
   }
 
@@ -554,7 +718,7 @@ struct LearnerNDCore::Impl {
       throw std::invalid_argument(
           fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
     }
-    changes.push_back({"fail", x});
+    changes.add(ChangeLog::Kind::fail, x);
     it->second.state = State::failed;
     --pending_count;
     combined.set_value(it->second.id, {}, false);
@@ -562,7 +726,7 @@ struct LearnerNDCore::Impl {
   }
 
   void remove_unfinished() {
-    changes.push_back({"remove_unfinished"});
+    changes.add(ChangeLog::Kind::remove_unfinished);
     std::vector<std::uint32_t> ids;
     for (auto it = known.begin(); it != known.end();) {
       if (it->second.state == State::pending) {
@@ -597,7 +761,7 @@ struct LearnerNDCore::Impl {
   [[nodiscard]] std::vector<double> choose_point(const SimplexMesh::Candidate& c) const {
     return choose_point(c.cell);
   }
-  [[nodiscard]] std::vector<double> choose_point(Cell cell) const {
+  [[nodiscard]] std::vector<double> choose_point(CellRef cell) const {
     // python-adaptive's choose_point_in_simplex: the centroid when the
     // circumcentre lies inside the simplex, else the longest edge's midpoint.
     const auto p = combined.corners(cell);
@@ -720,7 +884,7 @@ std::size_t LearnerNDCore::simplex_count() const {
 
 nlohmann::json LearnerNDCore::save() const {
   return {{"learner", "LearnerND"},   {"version", 1},        {"bounds", impl_->bounds},
-          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes}};
+          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes.to_json()}};
 }
 
 void LearnerNDCore::load(const nlohmann::json& state) {
@@ -748,7 +912,7 @@ void LearnerNDCore::load(const nlohmann::json& state) {
         std::vector<double> value;
         if (c.size() > 2)
           for (const auto& v : c.at(2)) value.push_back(decode<double>(v));
-        m.tell_pending(c.at(1).get<std::vector<double>>(), Cell(), &value);
+        m.tell_pending(c.at(1).get<std::vector<double>>(), CellRef(), &value);
       } else if (kind == "tell") {
         std::vector<double> values;
         for (const auto& v : c.at(2)) values.push_back(decode<double>(v));

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_2d_losses.hpp"
 
 namespace taskmaster::detail {
@@ -94,7 +95,7 @@ class PointTable2D {
     return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
   }
   void rehash(std::size_t capacity) {
-    std::vector<Slot> old(capacity);
+    Slots old(capacity);
     old.swap(slots_);
     size_ = 0;
     for (const Slot& s : old) {
@@ -102,7 +103,10 @@ class PointTable2D {
     }
   }
 
-  std::vector<Slot> slots_;  // a power of two, at most half full
+  // In 2 MiB pages once large: the table is rebuilt at every doubling, and
+  // each rebuild would otherwise fault in its new array page by page.
+  using Slots = std::vector<Slot, LargePageAllocator<Slot>>;
+  Slots slots_;  // a power of two, at most half full
   std::size_t size_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "simplex_losses.hpp"
+#include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_2d_losses.hpp"
 
 namespace taskmaster::detail {
@@ -137,10 +138,13 @@ class TriangleMesh2D {
   const TriangleLoss* loss_;
   std::size_t vdim_;
   Delaunay triangulation_;
-  std::vector<Vertex> vertices_;  // by id; null when absent
+  std::vector<Vertex, LargePageAllocator<Vertex>> vertices_;  // by id; null when absent
   std::uint32_t slot_count_ = 0;
   std::size_t next_reorder_ = first_reorder;
-  static constexpr std::size_t first_reorder = 512;
+  // Below this many vertices the mesh (about 250 bytes a vertex) stays in
+  // the caches whatever its order, and a reorder would only cost its copy:
+  // in a fresh process, one page fault per 4 KiB of the new storage.
+  static constexpr std::size_t first_reorder = 16384;
   // Per slot, for more than one output component (one lives in the vertex):
   // vdim values, then 2 * vdim gradient components, side by side so that a
   // loss reads one cache line per vertex.

@@ -3,6 +3,7 @@
 // (uniform_loss, std_loss, default_loss, triangle_loss, curvature_loss_function).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -66,7 +67,20 @@ namespace lossnd {
 inline double volume_in_embedding(std::span<const double> rows, std::size_t count,
                                   std::size_t width) {
   const std::size_t k = count - 1;
-  std::vector<double> e(k * width), g(k * k, 0.0);
+  // On the stack for the small simplices of most calls (this runs for every
+  // simplex a new point creates or changes), on the heap beyond.
+  constexpr std::size_t on_stack = 64;
+  std::array<double, on_stack> e_stack, g_stack;
+  std::vector<double> e_heap, g_heap;
+  double* e = e_stack.data();
+  double* g = g_stack.data();
+  if (k * width > on_stack || k * k > on_stack) {
+    e_heap.resize(k * width);
+    g_heap.resize(k * k);
+    e = e_heap.data();
+    g = g_heap.data();
+  }
+  std::fill(g, g + k * k, 0.0);
   for (std::size_t i = 0; i < k; ++i)
     for (std::size_t d = 0; d < width; ++d) e[i * width + d] = rows[(i + 1) * width + d] - rows[d];
   for (std::size_t i = 0; i < k; ++i)
@@ -133,7 +147,18 @@ inline SimplexLoss std_loss() {
 /// (points, scaled values) space.
 inline SimplexLoss default_loss() {
   return {[](const SimplexSample& s) {
-            return volume_in_embedding(lifted(s), s.dim + 1, s.dim + s.vdim);
+            // lifted(s), on the stack when small enough
+            const std::size_t width = s.dim + s.vdim;
+            std::array<double, 64> stack;
+            if ((s.dim + 1) * width > stack.size()) {
+              return volume_in_embedding(lifted(s), s.dim + 1, width);
+            }
+            std::size_t n = 0;
+            for (std::size_t i = 0; i <= s.dim; ++i) {
+              for (double x : s.point(i)) stack[n++] = x;
+              for (double y : s.value(i)) stack[n++] = y;
+            }
+            return volume_in_embedding(std::span<const double>(stack.data(), n), s.dim + 1, width);
           },
           "default", false};
 }
