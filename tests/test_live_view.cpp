@@ -3,12 +3,10 @@
 // that must be refused without harm.
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "helpers/cli_tool.hpp"
 
 namespace {
 
@@ -33,37 +31,11 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// The taskmaster command in a process of its own, its stderr in a file.
-class Taskmaster {
+/// The taskmaster command in a process of its own (see helpers/cli_tool.hpp),
+/// with what these tests read of it: the address it prints.
+class Taskmaster : public taskmaster::test_support::Tool {
  public:
-  Taskmaster(const fs::path& dir, std::vector<std::string> args) : err_(dir / "stderr.txt") {
-    args.insert(args.begin(), TASKMASTER_CLI_PATH);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  Taskmaster(const Taskmaster&) = delete;
-  Taskmaster& operator=(const Taskmaster&) = delete;
-  ~Taskmaster() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
+  Taskmaster(const fs::path& dir, std::vector<std::string> args) : Tool(dir, std::move(args)) {}
 
   /// The address the tool printed ("http://127.0.0.1:PORT/#token=..."), waited for.
   std::string url(std::chrono::seconds patience = 30s) const {
@@ -71,31 +43,16 @@ class Taskmaster {
     const auto until = std::chrono::steady_clock::now() + patience;
     while (std::chrono::steady_clock::now() < until) {
       std::smatch m;
-      const std::string text = read_text(err_);
+      const std::string text = err();
       if (std::regex_search(text, m, address)) return m.str();
       std::this_thread::sleep_for(20ms);
     }
     return {};
   }
-  /// Waits for the process to end and returns its exit status (-1: still running).
-  int wait(std::chrono::seconds patience = 60s) {
-    const auto until = std::chrono::steady_clock::now() + patience;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  [[nodiscard]] std::string stderr_text() const { return read_text(err_); }
-
- private:
-  fs::path err_;
-  pid_t pid_ = -1;
+  /// Waits for the process to end and returns its exit status (-1: it did
+  /// not end in time, and was killed).
+  int wait(std::chrono::seconds patience = 60s) { return wait_for(patience).value_or(-1); }
+  [[nodiscard]] std::string stderr_text() const { return err(); }
 };
 
 int port_of(const std::string& url) {
@@ -345,7 +302,7 @@ TEST_F(LiveView, StreamsWhatIsAppendedWithinASecond) {
   const auto finished = finished_run("finished.jsonl");
   std::vector<std::string> lines;
   {
-    std::istringstream in(read_text(finished));
+    std::istringstream in(taskmaster::test_support::read_file(finished));
     for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
   }
   // The run so far: its header and events up to the first tell.
@@ -460,7 +417,8 @@ TEST_F(LiveView, TheRunsOwnServerStopsItOnlyWithTheToken) {
   ASSERT_TRUE(stop);
   EXPECT_EQ(stop->status, 200);
   EXPECT_EQ(run.wait(), 0) << run.stderr_text();
-  EXPECT_NE(read_text(history).find("stopped from the live view"), std::string::npos);
+  EXPECT_NE(taskmaster::test_support::read_file(history).find("stopped from the live view"),
+            std::string::npos);
   // The server went with the run.
   httplib::Client after("127.0.0.1", port);
   EXPECT_FALSE(after.Get("/api/server"));
@@ -469,7 +427,7 @@ TEST_F(LiveView, TheRunsOwnServerStopsItOnlyWithTheToken) {
 /// The capacities a history records, in order.
 std::vector<int> recorded_capacities(const fs::path& history) {
   std::vector<int> out;
-  std::istringstream lines(read_text(history));
+  std::istringstream lines(taskmaster::test_support::read_file(history));
   for (std::string line; std::getline(lines, line);) {
     const auto j = json::parse(line, nullptr, false);
     if (j.is_object() && j.value("e", "") == "capacity") out.push_back(j.value("n", -1));
