@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -354,6 +355,53 @@ TEST_F(LiveView, StreamsWhatIsAppendedWithinASecond) {
   ASSERT_TRUE(stream.wait_for("snapshot", [](const auto& e) { return e.size() == 2; }));
   EXPECT_EQ(stream.events("snapshot")[1]["status"]["told"], 0);
   EXPECT_EQ(stream.events("snapshot")[1]["generation"], 2);
+}
+
+TEST_F(LiveView, AFastRunIsStreamedAsASampleAndServedWhole) {
+  // 3000 points that arrive at once: more than one update carries.
+  const fs::path finished = dir_ / "finished.jsonl";
+  Taskmaster fast(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=3000", "-j", "2", "-q",
+                         "--history", finished.string(), "--worker",
+                         "/usr/bin/python3 " + taskmaster::test_support::cli_source_dir +
+                             "/examples/workers/python_worker.py"});
+  ASSERT_EQ(fast.wait(), 0) << fast.stderr_text();
+  std::istringstream in(taskmaster::test_support::read_file(finished));
+  std::string header;
+  std::getline(in, header);
+  const std::string rest{std::istreambuf_iterator<char>(in), {}};
+  const fs::path history = dir_ / "growing.jsonl";
+  std::ofstream(history) << header << "\n";
+  fs::create_directories(dir_ / "watch");
+  Taskmaster watch(dir_ / "watch", {"watch", history.string(), "--port", "0"});
+  const int port = port_of(watch.url());
+  ASSERT_GT(port, 0);
+  EventStream stream(port);
+  ASSERT_TRUE(stream.wait_for("snapshot", [](const auto& e) { return !e.empty(); }));
+  std::ofstream(history, std::ios::app) << rest << std::flush;
+  ASSERT_TRUE(stream.wait_for("update", [](const auto& e) {
+    return !e.empty() && e.back()["status"]["phase"] == "ended";
+  }));
+  std::size_t streamed = 0;
+  bool sampled = false;
+  for (const auto& u : stream.events("update")) {
+    EXPECT_LE(u["points"].size(), 1000u);
+    streamed += u["points"].size();
+    sampled = sampled || u["points_sampled"].get<bool>();
+  }
+  EXPECT_TRUE(sampled);
+  EXPECT_LT(streamed, 3000u);
+  // A snapshot has every point, and the sample's last point is the run's last.
+  httplib::Client client("127.0.0.1", port);
+  const json all = get_json(client, "/api/snapshot");
+  ASSERT_EQ(all["points"].size(), 3000u);
+  EXPECT_EQ(stream.events("update").back()["status"]["told"], 3000);
+  json last;
+  for (const auto& u : stream.events("update")) {
+    if (!u["points"].empty()) last = u["points"].back();
+  }
+  EXPECT_EQ(last, all["points"].back());
+  watch.signal(SIGTERM);
+  EXPECT_EQ(watch.wait(), 0);
 }
 
 TEST_F(LiveView, WaitsForAHistoryThatDoesNotExistYet) {

@@ -357,6 +357,20 @@ void LiveState::append_points_json(std::string& out, std::size_t from) const {
   out += ']';
 }
 
+void LiveState::append_points_sample(std::string& out, std::size_t from, std::size_t count) const {
+  const std::size_t n = point_starts_.size() - from;
+  out += '[';
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t k = from + (i + 1) * n / count - 1;
+    const std::size_t start = point_starts_[k];
+    const std::size_t end =
+        k + 1 < point_starts_.size() ? point_starts_[k + 1] - 1 : points_text_.size();
+    if (i != 0) out += ',';
+    out.append(points_text_, start, end - start);
+  }
+  out += ']';
+}
+
 namespace {
 
 std::string series_json(const auto& samples, std::size_t from) {
@@ -413,11 +427,19 @@ std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
                                                     std::min(cursor.failures, failures_.size())),
                             failures_.end()))
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  out += R"(,"points":)";
-  append_points_json(out, cursor.points);
+  const std::size_t from = std::min(cursor.points, point_starts_.size());
+  const bool sample = point_starts_.size() - from > max_points_per_update;
+  const bool sampled = sample || cursor.sampled;
+  out += fmt::format(R"(,"points_sampled":{},"points":)", sampled);
+  if (sample) {
+    append_points_sample(out, from, max_points_per_update);
+  } else {
+    append_points_json(out, from);
+  }
   out += '}';
   cursor = {generation_,     point_starts_.size(), failures_.size(),
-            samples_.size(), series_epoch_,        version_};
+            samples_.size(), series_epoch_,        version_,
+            sampled};
   return Message{"update", std::move(out)};
 }
 

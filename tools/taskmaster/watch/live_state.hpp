@@ -42,6 +42,8 @@ class LiveState {
     std::size_t series = 0;
     std::uint64_t series_epoch = 0;
     std::uint64_t version = 0;
+    /// Whether this watcher was sent a sample of the points.
+    bool sampled = false;
   };
   /// One message for a watcher: "snapshot" (start afresh) or "update".
   struct Message {
@@ -53,6 +55,12 @@ class LiveState {
   static constexpr std::size_t max_failures = 2000;
   /// Progress samples kept; beyond, every other one is dropped.
   static constexpr std::size_t max_samples = 1000;
+  /// New points one update carries at most; more are sent as an evenly
+  /// spaced sample. At four updates a second, watchers of a run faster than
+  /// 4,000 points a second see a sample (all of the points again from a
+  /// snapshot: a reload, or the page asking once the run has ended), so that
+  /// what each watcher costs the run has a bound whatever its pace.
+  static constexpr std::size_t max_points_per_update = 1000;
 
   explicit LiveState(std::string history_name);
   ~LiveState();
@@ -94,6 +102,9 @@ class LiveState {
   void append_point(const std::vector<double>& row);
   /// Appends the points from number `from` on, as a JSON array.
   void append_points_json(std::string& out, std::size_t from) const;
+  /// Appends `count` of the points from number `from` on, evenly spaced and
+  /// the last one included, as a JSON array.
+  void append_points_sample(std::string& out, std::size_t from, std::size_t count) const;
 
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;

@@ -15,7 +15,7 @@ function reportError(text) {
 window.addEventListener('error', (e) => reportError(`error: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => reportError(`error: ${e.reason}`));
 
-const state = { run: null, status: null, points: [], failures: [], series: [], generation: 0 };
+const state = { run: null, status: null, points: [], failures: [], series: [], generation: 0, sampled: false };
 const view = { component: 0, xDim: 0, yDim: 1, at: null, mesh: null, meshAsked: 0,
                meshBusy: false, meshStale: true };
 
@@ -26,6 +26,8 @@ function applySnapshot(s) {
   state.run = s.run;
   state.status = s.status;
   state.points = s.points;
+  state.sampled = false;
+  $('fn-sample').hidden = true;
   state.failures = s.failures;
   state.series = s.series;
   view.mesh = null;
@@ -39,6 +41,20 @@ function applyUpdate(u) {
   state.run = u.run;
   state.status = u.status;
   for (const p of u.points) state.points.push(p);
+  if (u.points_sampled && !state.sampled) {
+    // A run faster than the server sends points to each watcher: a sample
+    // until the end, then all of them, if the server is still there.
+    state.sampled = true;
+    $('fn-sample').hidden = false;
+  }
+  if (state.sampled && u.status.phase === 'ended') {
+    state.sampled = false;
+    const generation = state.generation;
+    fetch('api/snapshot')
+      .then((r) => (r.ok ? r.json() : null))
+      .then((s) => { if (s && generation === state.generation) applySnapshot(s); })
+      .catch(() => {});  // the run's own server may have stopped with it: keep the sample
+  }
   for (const f of u.failures) state.failures.push(f);
   if (u.series_reset) state.series = u.series;
   else for (const s of u.series) state.series.push(s);
