@@ -30,7 +30,7 @@ Examples:
   taskmaster simulate --function peak --goal loss=0.005 -j 64 --duration lognormal:0,0.5
   taskmaster simulate --function 1/sqrt --learner-param tol=1e-8 -j 2 --efficiency
   taskmaster simulate --function ring --goal npoints=5000 -j 1000 --duration pareto:1,1.5 \
-      --join 100:500 --leave 300:800 --retries 1
+      --join 3:500 --leave 6:800 --retries 1
   taskmaster simulate --bounds 0,1 -j 10000 --duration history:run.jsonl -- ./simulate {x}
 The function is evaluated for real, one point at a time; the durations are
 drawn (seeded) and only advance a virtual clock. Built-in functions: )";
