@@ -197,12 +197,13 @@ void IntegratorLearner::add_nodes(std::int32_t i, bool only_new) {
 
 std::optional<double> IntegratorLearner::ask(Entropy) {
   while (true) {
-    if (stack_.empty() && !fill_stack()) return std::nullopt;
+    if (stack_.empty() && !fill_stack(outstanding_ > 0)) return std::nullopt;
     while (!stack_.empty()) {
       Node& node = nodes_[stack_.front()];
       stack_.pop_front();
       if (node.known || node.handed_out) continue;  // told before it was asked
       node.handed_out = true;
+      ++outstanding_;
       return node.x;
     }
   }
@@ -219,12 +220,13 @@ Proposal<double> IntegratorLearner::propose(std::size_t n, bool mark_pending) {
   }
   Proposal<double> out;
   while (out.size() < n) {
-    if (stack_.empty() && !fill_stack()) break;
+    if (stack_.empty() && !fill_stack(false)) break;
     while (out.size() < n && !stack_.empty()) {
       Node& node = nodes_[stack_.front()];
       stack_.pop_front();
       if (node.known || node.handed_out) continue;  // told before it was asked
       node.handed_out = true;
+      ++outstanding_;
       double worst = 0;
       for (const NodeRef& ref : node.refs) worst = std::max(worst, intervals_[ref.interval].err);
       out.points.push_back(node.x);
@@ -245,7 +247,7 @@ bool IntegratorLearner::before(std::int32_t lhs, std::int32_t rhs) const {
   return l.a < r.a;
 }
 
-bool IntegratorLearner::fill_stack() {
+bool IntegratorLearner::fill_stack(bool current_estimates_only) {
   std::int32_t chosen = none;
   bool forced = false;
   // An interval may have been queued twice, or split or dropped since it was
@@ -262,8 +264,26 @@ bool IntegratorLearner::fill_stack() {
   }
   if (chosen == none) {
     if (active_.empty()) return false;
-    chosen = *std::max_element(active_.begin(), active_.end(),
-                               [this](std::int32_t l, std::int32_t r) { return before(l, r); });
+    if (!current_estimates_only) {
+      chosen = *std::max_element(active_.begin(), active_.end(),
+                                 [this](std::int32_t l, std::int32_t r) { return before(l, r); });
+    } else {
+      // Points are out (a parallel run): an interval whose rule still waits
+      // for some of them has an error estimate that is stale (a new half
+      // inherits half its parent's), and refining it again would mostly
+      // waste points; refine the worst interval whose estimate is current,
+      // and only when there is none the worst of all, as before (waiting
+      // instead would leave workers idle). A sequential run never gets
+      // here: it asks only when every point is back.
+      for (const std::int32_t i : active_) {
+        if (intervals_[i].depth_complete != intervals_[i].depth) continue;
+        if (chosen == none || before(chosen, i)) chosen = i;
+      }
+      if (chosen == none) {
+        chosen = *std::max_element(active_.begin(), active_.end(),
+                                   [this](std::int32_t l, std::int32_t r) { return before(l, r); });
+      }
+    }
   }
 
   Interval& interval = intervals_[chosen];
@@ -319,6 +339,7 @@ void IntegratorLearner::tell(const double& x, const double& y) {
   Node& node = nodes_[it->second];
   if (node.known) return;
   node.known = true;
+  if (node.handed_out) --outstanding_;
   node.handed_out = false;
   node.y = y;
   ++told_;
@@ -349,6 +370,7 @@ void IntegratorLearner::remove_unfinished() {
       again.push_back(static_cast<std::int32_t>(i));
     }
   }
+  outstanding_ = 0;
   stack_.insert(stack_.begin(), again.begin(), again.end());
 }
 
@@ -726,6 +748,7 @@ void IntegratorLearner::load(const nlohmann::json& saved) {
         node.refs.push_back(r);
       }
       if (node.known) ++fresh.told_;
+      if (node.handed_out && !node.known) ++fresh.outstanding_;
       fresh.node_of_x_.emplace(node.x, static_cast<std::int32_t>(fresh.nodes_.size()));
       fresh.nodes_.push_back(std::move(node));
     }

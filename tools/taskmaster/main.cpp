@@ -18,6 +18,7 @@
 #include "history_commands.hpp"
 #include "plot.hpp"
 #include "run.hpp"
+#include "simulate.hpp"
 #include "watch/watch_command.hpp"
 
 namespace {
@@ -277,6 +278,9 @@ int main_with(int argc, char** argv) {
                    "network)")
       ->capture_default_str();
 
+  // Runs on virtual workers (simulate.cpp).
+  const SimulateCommand simulate(app);
+
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -286,8 +290,9 @@ int main_with(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
+  if (simulate.parsed()) return simulate.run(std::move(command));
   if (!command.empty() && !run->parsed())
-    throw UsageError("--: only 'taskmaster run' takes a program after '--'");
+    throw UsageError("--: only 'taskmaster run' and 'simulate' take a program after '--'");
 
   const auto live_options = [&](const std::string& port, bool given, const char* flag) {
     watch::LiveOptions o;

@@ -65,6 +65,11 @@ class IntegratorLearner {
   /// Throws std::invalid_argument unless a < b are finite and tol > 0.
   IntegratorLearner(double a, double b, double tol);
 
+  /// One point. With points out (asked, not told), the intervals whose
+  /// error estimate is current are refined first, the others (waiting for
+  /// those points) only when no other is left: a parallel run wastes fewer
+  /// points. Sequentially (nothing out) this is python-adaptive's choice;
+  /// ask(n) keeps python-adaptive's batch semantics in every case.
   std::optional<double> ask(Entropy entropy);
   std::vector<double> ask(std::size_t n, Entropy entropy);
   /// n points (fewer when no interval can be improved any more) with the
@@ -168,7 +173,9 @@ class IntegratorLearner {
   void represent_subtree(std::int32_t i);
   void activate(std::int32_t i);
   void deactivate(std::int32_t i);
-  bool fill_stack();
+  /// Queues the nodes of the next refinement; false when there is none.
+  /// `current_estimates_only`: prefer intervals whose rule waits for no point.
+  bool fill_stack(bool current_estimates_only);
   void split(std::int32_t i);
   [[nodiscard]] bool before(std::int32_t lhs, std::int32_t rhs) const;
   void refresh_sums() const;
@@ -193,6 +200,7 @@ class IntegratorLearner {
   std::vector<Node> nodes_;
   std::unordered_map<double, std::int32_t, ExactHash> node_of_x_;
   std::size_t told_ = 0;
+  std::size_t outstanding_ = 0;      // nodes handed out and not yet told
   std::vector<char> scratch_marks_;  // per interval, for promote_leaves
 
   mutable bool sums_stale_ = true;
