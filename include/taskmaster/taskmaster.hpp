@@ -9,6 +9,7 @@
 #include "taskmaster/core/run_options.hpp"
 #include "taskmaster/core/stop.hpp"
 #include "taskmaster/core/task.hpp"
+#include "taskmaster/version.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/history/history.hpp"
 #include "taskmaster/history/history_file.hpp"
