@@ -7,8 +7,19 @@ install(TARGETS taskmaster EXPORT taskmasterTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/taskmaster DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/include/taskmaster/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/taskmaster)
 install(EXPORT taskmasterTargets NAMESPACE taskmaster::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/taskmaster)
+# The CGAL-based learners in an export of their own: the package config loads
+# them only where CGAL is found, so the rest needs no CGAL.
+if(TARGET taskmaster_mesh_learners)
+  install(TARGETS taskmaster_mesh_learners EXPORT taskmasterMeshLearnersTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT taskmasterMeshLearnersTargets NAMESPACE taskmaster::
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/taskmaster)
+endif()
 
 configure_package_config_file(cmake/taskmasterConfig.cmake.in
   ${PROJECT_BINARY_DIR}/taskmasterConfig.cmake

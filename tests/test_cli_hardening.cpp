@@ -23,7 +23,7 @@
 
 #include "helpers/cli_tool.hpp"
 #include "support/worker_processes.hpp"
-#include "taskmaster/masters/subprocess.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 
 namespace {
 

@@ -28,7 +28,8 @@
 
 #include "python_values.hpp"
 
-#include <taskmaster/core/evaluate.hpp>
+#include <taskmaster/detail/subprocess.hpp>
+#include <taskmaster/evaluate.hpp>
 #include <taskmaster/history/history_file.hpp>
 #include <taskmaster/history/replay.hpp>
 #include <taskmaster/history/replay_divergence.hpp>
@@ -37,7 +38,6 @@
 #include <taskmaster/masters/serial_master.hpp>
 #include <taskmaster/masters/slurm_master.hpp>
 #include <taskmaster/masters/stdio_master.hpp>
-#include <taskmaster/masters/subprocess.hpp>
 #if TASKMASTER_PYTHON_MPI
 #include <taskmaster/masters/mpi_master.hpp>
 #endif

@@ -18,24 +18,6 @@
 
 namespace taskmaster {
 
-const char* to_string(EventKind kind) noexcept {
-  switch (kind) {
-    case EventKind::ask: return "ask";
-    case EventKind::tell: return "tell";
-    case EventKind::fail: return "fail";
-    case EventKind::capacity: return "capacity";
-    case EventKind::stop: return "stop";
-    case EventKind::cancel: return "cancel";
-    case EventKind::end: return "end";
-    case EventKind::resume: return "resume";
-  }
-  return "?";
-}
-
-const char* to_string(OnFailure on_failure) noexcept {
-  return on_failure == OnFailure::stop_run ? "stop" : "continue";
-}
-
 HistoryError::HistoryError(const std::string& source, std::size_t line, const std::string& message)
     : std::runtime_error(line == 0 ? fmt::format("{}: {}", source, message)
                                    : fmt::format("{}:{}: {}", source, line, message)),

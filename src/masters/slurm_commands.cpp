@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "taskmaster/detail/subprocess.hpp"
 #include "taskmaster/masters/slurm_master.hpp"
-#include "taskmaster/masters/subprocess.hpp"
 
 namespace taskmaster::detail {
 

@@ -1,6 +1,5 @@
-#include "taskmaster/masters/subprocess.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -15,9 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -449,37 +446,6 @@ void Tail::append(std::string_view text) {
 std::string Tail::text() const {
   if (text_.size() <= capacity_) return text_;
   return text_.substr(text_.size() - capacity_);
-}
-
-bool is_alive(pid_t pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  // The state follows the command name, which is in parentheses and may
-  // itself hold spaces or parentheses.
-  const auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return false;
-  const char state = line[close + 2];
-  return state != 'Z' && state != 'X' && state != 'x';
-}
-
-std::vector<pid_t> live_processes_with(std::string_view marker) {
-  std::vector<pid_t> found;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return found;
-  while (dirent* entry = ::readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid <= 0) continue;
-    std::ifstream cmdline(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-    std::ostringstream text;
-    text << cmdline.rdbuf();
-    if (text.str().find(marker) != std::string::npos && is_alive(static_cast<pid_t>(pid))) {
-      found.push_back(static_cast<pid_t>(pid));
-    }
-  }
-  ::closedir(proc);
-  return found;
 }
 
 std::filesystem::path current_executable() {

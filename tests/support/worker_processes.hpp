@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "support/live_processes.hpp"
 #include "taskmaster/core/run_options.hpp"
 #include "taskmaster/history/history.hpp"
 #include "taskmaster/learners/sequence_learner.hpp"
-#include "taskmaster/masters/subprocess.hpp"
 
 namespace taskmaster::test_support {
 

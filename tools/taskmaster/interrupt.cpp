@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstring>
 
-#include "taskmaster/masters/subprocess.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 
 namespace taskmaster::cli {
 namespace {

@@ -16,7 +16,7 @@
 #include "masters.hpp"
 #include "plot.hpp"
 #include "progress.hpp"
-#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/evaluate.hpp"
 #include "taskmaster/history/replay.hpp"
 #include "vector_output_master.hpp"
 #include "worker_control.hpp"

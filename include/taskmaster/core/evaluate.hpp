@@ -1,17 +1,15 @@
 #pragma once
-// evaluate: run a learner against a master until a stop condition holds.
+// evaluate into a sink: the loop of a new run, with every event handed to a
+// record as it happens. The everyday form, which writes RunOptions::history_file
+// and can pick a ThreadMaster, is in taskmaster/evaluate.hpp.
 
-#include <chrono>
-#include <concepts>
-#include <ctime>
-#include <memory>
-#include <optional>
-#include <thread>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "taskmaster/core/event_sink.hpp"
 #include "taskmaster/core/loop.hpp"
-#include "taskmaster/masters/thread_master.hpp"
 
 namespace taskmaster {
 
@@ -28,56 +26,48 @@ RunSettings settings_of(const RunOptions<X, Y>& options) {
   s.metadata = options.metadata;
   return s;
 }
-}  // namespace detail
 
-/// Runs the feedback loop: keeps up to `master.capacity()` tasks unresolved,
-/// asking the learner for new points until `stop` holds, telling it every
-/// result as it arrives, then drains (or cancels) what is in flight.
-/// With `options.history_file` set, every event is written to that file as
-/// it happens, so a run killed at any moment can be resumed.
-///
-/// @code
-/// taskmaster::ThreadMaster<double, double> master(f, 4);
-/// taskmaster::SequenceLearner<double, double> learner({0.0, 0.5, 1.0});
-/// auto summary = taskmaster::evaluate(master, learner, taskmaster::stop::exhausted(),
-///                                     {.history_file = "run.jsonl"});
-/// @endcode
+/// A new run: its settings go to `sink` (where there is one) before its
+/// first event.
 template <class M, Learner L>
-requires MasterFor<std::remove_cvref_t<M>, L> RunSummary<input_of<L>, output_of<L>> evaluate(
-    M&& master, L& learner, const StopCondition& stop,
-    const RunOptions<input_of<L>, output_of<L>>& options = {}) {
+requires MasterFor<std::remove_cvref_t<M>, L> RunSummary<input_of<L>, output_of<L>> evaluate_new(
+    M& master, L& learner, const StopCondition& stop,
+    const RunOptions<input_of<L>, output_of<L>>& options,
+    EventSink<input_of<L>, output_of<L>>* sink) {
   using X = input_of<L>;
   using Y = output_of<L>;
-  const RunSettings settings = detail::settings_of(options);
-  std::unique_ptr<HistorySink> sink;
-  if (options.history_file) {
-    sink = std::make_unique<HistorySink>(*options.history_file, HistorySink::Mode::create);
-    sink->write(format_header(settings) + "\n");
-  }
+  const RunSettings settings = settings_of(options);
+  if (sink != nullptr) sink->begin(settings);
   History<X, Y> history;
   history.segments = {settings};
   RunOptions<X, Y> effective = options;
   effective.ask_batch = settings.ask_batch;
-  detail::Loop<std::remove_cvref_t<M>, L> loop(master, learner, stop, effective, {},
-                                               std::move(history), sink.get());
+  Loop<std::remove_cvref_t<M>, L> loop(master, learner, stop, effective, {}, std::move(history),
+                                       sink);
   return loop.run();
 }
+}  // namespace detail
 
-/// The one-line form, in the spirit of TaskMaster.jl's `play!`: evaluates
-/// `f` on a ThreadMaster with one worker per hardware thread.
+/// Runs the feedback loop (as taskmaster::evaluate in taskmaster/evaluate.hpp
+/// does) and hands every event to `sink` as it happens: a record of the run
+/// kept outside the process, by any means. `options.history_file` must be
+/// unset: the sink is the record.
 ///
 /// @code
-/// taskmaster::SequenceLearner<double, double> learner({1.0, 2.0, 3.0});
-/// taskmaster::evaluate([](double x) { return x * x; }, learner, taskmaster::stop::exhausted());
+/// taskmaster::HistoryWriter<double, double> writer("run.jsonl");
+/// auto summary = taskmaster::evaluate(master, learner, taskmaster::stop::points(100), {}, writer);
 /// @endcode
-template <class F, Learner L>
-requires(!Master<std::remove_cvref_t<F>>) &&
-    std::invocable<F&, const input_of<L>&> RunSummary<input_of<L>, output_of<L>> evaluate(
-        F&& f, L& learner, const StopCondition& stop,
-        const RunOptions<input_of<L>, output_of<L>>& options = {}) {
-  const std::size_t workers = std::max(1U, std::thread::hardware_concurrency());
-  ThreadMaster<input_of<L>, output_of<L>> master(std::forward<F>(f), workers);
-  return evaluate(master, learner, stop, options);
+template <class M, Learner L>
+requires MasterFor<std::remove_cvref_t<M>, L> RunSummary<input_of<L>, output_of<L>> evaluate(
+    M&& master, L& learner, const StopCondition& stop,
+    const RunOptions<input_of<L>, output_of<L>>& options,
+    EventSink<input_of<L>, output_of<L>>& sink) {
+  if (options.history_file) {
+    throw std::invalid_argument(
+        "evaluate with an event sink: RunOptions::history_file must be unset (the sink is the "
+        "record)");
+  }
+  return detail::evaluate_new(master, learner, stop, options, &sink);
 }
 
 }  // namespace taskmaster

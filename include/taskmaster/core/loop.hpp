@@ -17,11 +17,11 @@
 #include <fmt/format.h>
 
 #include "taskmaster/core/entropy.hpp"
+#include "taskmaster/core/event_sink.hpp"
 #include "taskmaster/core/learner.hpp"
 #include "taskmaster/core/master.hpp"
 #include "taskmaster/core/run_options.hpp"
 #include "taskmaster/core/stop.hpp"
-#include "taskmaster/history/history_file.hpp"
 
 namespace taskmaster::detail {
 
@@ -57,7 +57,7 @@ class Loop {
   using Y = output_of<L>;
 
   Loop(M& master, L& learner, const StopCondition& stop, const RunOptions<X, Y>& options,
-       LoopState<X> state, History<X, Y> history, HistorySink* sink)
+       LoopState<X> state, History<X, Y> history, EventSink<X, Y>* sink)
       : master_(master),
         learner_(learner),
         stop_(stop),
@@ -304,10 +304,7 @@ class Loop {
   }
 
   void write(const HistoryEvent<X, Y>& e) {
-    if (sink_ == nullptr) return;
-    buffer_.clear();
-    format_event(buffer_, e);
-    sink_->write(buffer_);
+    if (sink_ != nullptr) sink_->write(e);
   }
 
   void notify(HistoryEvent<X, Y>&& e) {
@@ -325,11 +322,10 @@ class Loop {
   const StopCondition& stop_;
   const RunOptions<X, Y>& options_;
   LoopState<X> state_;
-  HistorySink* sink_;
+  EventSink<X, Y>* sink_;
   bool recording_;
   bool stopping_ = false;
   std::string reason_;
-  std::string buffer_;
   std::chrono::steady_clock::time_point start_;
   RunSummary<X, Y> summary_;
 };

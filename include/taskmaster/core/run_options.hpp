@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "taskmaster/core/progress.hpp"
-#include "taskmaster/history/history.hpp"
+#include "taskmaster/core/run_record.hpp"
 
 namespace taskmaster {
 

@@ -11,6 +11,7 @@
 #include "taskmaster/core/loop.hpp"
 #include "taskmaster/history/history_file.hpp"
 #include "taskmaster/history/history_master.hpp"
+#include "taskmaster/history/history_writer.hpp"
 
 namespace taskmaster {
 
@@ -134,8 +135,9 @@ requires MasterFor<M, L> RunSummary<input_of<L>, output_of<L>> resume(
   RunOptions<X, Y> effective = options;
   effective.seed = settings.seed;
   effective.ask_batch = settings.ask_batch;
+  HistoryWriter<X, Y> writer(sink);
   detail::Loop<M, L> loop(master, learner, stop, effective, std::move(state), std::move(history),
-                          &sink);
+                          &writer);
   return loop.run();
 }
 

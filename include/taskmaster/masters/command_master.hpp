@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/command_template.hpp"
 #include "taskmaster/masters/json_lines_wire.hpp"
-#include "taskmaster/masters/subprocess.hpp"
 
 namespace taskmaster {
 

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 #include "taskmaster/masters/binary_wire.hpp"
 #include "taskmaster/masters/process_worker.hpp"
-#include "taskmaster/masters/subprocess.hpp"
 #include "taskmaster/masters/worker_pool.hpp"
 
 namespace taskmaster {

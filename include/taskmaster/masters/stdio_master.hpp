@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 #include "taskmaster/masters/json_lines_wire.hpp"
-#include "taskmaster/masters/subprocess.hpp"
 #include "taskmaster/masters/worker_pool.hpp"
 
 namespace taskmaster {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "taskmaster/core/task.hpp"
-#include "taskmaster/masters/subprocess.hpp"
+#include "taskmaster/detail/subprocess.hpp"
 
 namespace taskmaster {
 

@@ -1,7 +1,9 @@
 #pragma once
 // Process plumbing shared by the out-of-process masters: starting a child
 // with pipes on its standard streams, reading and writing without blocking,
-// killing its whole process group and reaping it.
+// killing its whole process group and reaping it. An internal of the
+// masters: what a user meets of it is SpawnError (thrown by the masters that
+// start workers) and kill_every_child_group (for a signal handler).
 
 #include <sys/types.h>
 
@@ -165,13 +167,6 @@ class Tail {
   std::size_t capacity_;
   std::string text_;
 };
-
-/// Whether a process is alive (running or sleeping, not a zombie). Used by
-/// tests to check that no worker outlives its master.
-bool is_alive(pid_t pid);
-
-/// The pids of live processes whose command line contains `marker`.
-std::vector<pid_t> live_processes_with(std::string_view marker);
 
 /// The path of the running executable (/proc/self/exe resolved).
 std::filesystem::path current_executable();

@@ -1,0 +1,17 @@
+# The layers point down: a header under include/taskmaster/core includes no
+# other taskmaster header than core's own.
+file(GLOB headers ${INCLUDE_DIR}/taskmaster/core/*.hpp)
+set(wrong "")
+foreach(header IN LISTS headers)
+  file(STRINGS ${header} includes REGEX "^#include [<\"]taskmaster/")
+  foreach(line IN LISTS includes)
+    if(NOT line MATCHES "^#include [<\"]taskmaster/core/")
+      string(APPEND wrong "\n  ${header}: ${line}")
+    endif()
+  endforeach()
+endforeach()
+if(wrong)
+  message(FATAL_ERROR "core includes layers above it:${wrong}")
+endif()
+list(LENGTH headers count)
+message(STATUS "${count} core headers include only core")
