@@ -39,6 +39,7 @@
 #include "taskmaster/masters/command_master.hpp"
 #include "taskmaster/masters/process_master.hpp"
 #include "taskmaster/masters/serial_master.hpp"
+#include "taskmaster/masters/simulated_master.hpp"
 #include "taskmaster/masters/stdio_master.hpp"
 #include "taskmaster/masters/stdio_worker.hpp"
 #include "taskmaster/masters/thread_master.hpp"

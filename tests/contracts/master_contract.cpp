@@ -55,8 +55,16 @@ struct SerialMasterCase {
   static M make(Function f) { return M(std::move(f)); }
 };
 
+struct SimulatedMasterCase {
+  using M = SimulatedMaster<double, double>;
+  static M make(Function f) {
+    return M(std::move(f), 4, TaskDurations::lognormal(0.0, 1.0), {.seed = 7});
+  }
+};
+
 // The whole suite runs for each of these.
-using MasterCases = ::testing::Types<ThreadMasterCase, BatchMasterCase, SerialMasterCase>;
+using MasterCases =
+    ::testing::Types<ThreadMasterCase, BatchMasterCase, SerialMasterCase, SimulatedMasterCase>;
 
 // --- helpers -------------------------------------------------------------------
 
