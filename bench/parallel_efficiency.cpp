@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "report.hpp"
-#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/evaluate.hpp"
 #include "taskmaster/learners/average_learner.hpp"
 #include "taskmaster/learners/balancing_learner.hpp"
 #include "taskmaster/learners/ignorant_learner.hpp"

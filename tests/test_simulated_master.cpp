@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/evaluate.hpp"
 #include "taskmaster/history/replay.hpp"
 #include "taskmaster/learners/learner_1d.hpp"
 #include "taskmaster/learners/sequence_learner.hpp"

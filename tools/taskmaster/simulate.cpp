@@ -15,7 +15,7 @@
 #include "history_input.hpp"
 #include "learners.hpp"
 #include "masters.hpp"
-#include "taskmaster/core/evaluate.hpp"
+#include "taskmaster/evaluate.hpp"
 #include "taskmaster/masters/simulated_master.hpp"
 #include "test_functions.hpp"
 #include "vector_output_master.hpp"
