@@ -219,8 +219,12 @@ Proposal<double> IntegratorLearner::propose(std::size_t n, bool mark_pending) {
     return scratch.propose(n, true);
   }
   Proposal<double> out;
+  // One point at a time is the parallel loop's way (and ask(entropy)'s):
+  // with points out it prefers intervals whose estimate is current. A batch
+  // keeps python-adaptive's choice.
+  const bool current_estimates_only = n == 1 && outstanding_ > 0;
   while (out.size() < n) {
-    if (stack_.empty() && !fill_stack(false)) break;
+    if (stack_.empty() && !fill_stack(current_estimates_only)) break;
     while (out.size() < n && !stack_.empty()) {
       Node& node = nodes_[stack_.front()];
       stack_.pop_front();

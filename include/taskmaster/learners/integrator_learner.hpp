@@ -69,7 +69,8 @@ class IntegratorLearner {
   /// error estimate is current are refined first, the others (waiting for
   /// those points) only when no other is left: a parallel run wastes fewer
   /// points. Sequentially (nothing out) this is python-adaptive's choice;
-  /// ask(n) keeps python-adaptive's batch semantics in every case.
+  /// ask(n) and propose(n) for n > 1 keep python-adaptive's batch semantics
+  /// in every case, and propose(1) chooses as this does.
   std::optional<double> ask(Entropy entropy);
   std::vector<double> ask(std::size_t n, Entropy entropy);
   /// n points (fewer when no interval can be improved any more) with the
