@@ -143,14 +143,13 @@ void sequential_2d(std::vector<Figure>& out, bool quick) {
                  .note = "peak resident memory (VmHWM) growth over the run, per point"});
 }
 
-void batched_2d(std::vector<Figure>& out, bool quick) {
-  const std::size_t n = quick ? 2'000 : 10'000, batch = 100;
-  tk::Learner2D<double> learner(square);
+/// CPU seconds inside a batched run: ask(batch), evaluate, one tell per point.
+double run_batched(tk::Learner2D<double>& learner, std::size_t n, std::size_t batch) {
   double inside = 0;
   std::size_t told = 0;
   while (told < n) {
     const double t0 = thread_seconds();
-    const auto xs = learner.ask(batch, 0);
+    const auto xs = learner.ask(std::min(batch, n - told), 0);
     inside += thread_seconds() - t0;
     std::vector<double> ys;
     for (const auto& x : xs) ys.push_back(ring(x));
@@ -159,10 +158,17 @@ void batched_2d(std::vector<Figure>& out, bool quick) {
     inside += thread_seconds() - t1;
     told += xs.size();
   }
+  return inside;
+}
+
+void batched_2d(std::vector<Figure>& out, bool quick) {
+  const std::size_t n = quick ? 2'000 : 10'000, batch = 100;
+  tk::Learner2D<double> learner(square);
+  const double inside = run_batched(learner, n, batch);
   out.push_back({.name = "learner2d_batch100_rate_warm",
-                 .value = static_cast<double>(told) / inside,
+                 .value = static_cast<double>(n) / inside,
                  .unit = "points/s",
-                 .parameters = {{"points", told}, {"batch", batch}},
+                 .parameters = {{"points", n}, {"batch", batch}},
                  .note = "warm: Learner2D ask(100) then 100 tells, up to N points"});
 }
 
@@ -220,24 +226,6 @@ void sequential_nd(std::vector<Figure>& out, bool quick) {
                  .unit = "points/s",
                  .parameters = {{"points", n}, {"dim", 3}},
                  .note = "warm: LearnerND in 3D, ask(1)/tell, default loss"});
-}
-
-/// CPU seconds inside a batched run: ask(batch), evaluate, one tell per point.
-double run_batched(tk::Learner2D<double>& learner, std::size_t n, std::size_t batch) {
-  double inside = 0;
-  std::size_t told = 0;
-  while (told < n) {
-    const double t0 = thread_seconds();
-    const auto xs = learner.ask(std::min(batch, n - told), 0);
-    inside += thread_seconds() - t0;
-    std::vector<double> ys;
-    for (const auto& x : xs) ys.push_back(ring(x));
-    const double t1 = thread_seconds();
-    for (std::size_t i = 0; i < xs.size(); ++i) learner.tell(xs[i], ys[i]);
-    inside += thread_seconds() - t1;
-    told += xs.size();
-  }
-  return inside;
 }
 
 double ring_nd(const std::vector<double>& p) { return ring({p[0], p[1]}); }

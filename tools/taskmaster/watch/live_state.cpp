@@ -390,10 +390,15 @@ std::string series_json(const auto& samples, std::size_t from) {
 
 }  // namespace
 
+LiveState::Cursor LiveState::cursor_now(bool sampled) const {
+  return {generation_,     point_starts_.size(), failures_.size(),
+          samples_.size(), series_epoch_,        version_,
+          sampled};
+}
+
 std::string LiveState::snapshot(Cursor& cursor) const {
   std::lock_guard lock(mutex_);
-  cursor = {generation_,     point_starts_.size(), failures_.size(),
-            samples_.size(), series_epoch_,        version_};
+  cursor = cursor_now(false);
   std::string out =
       fmt::format(R"({{"generation":{},"history":{},"run":{},"status":{},)", generation_,
                   nlohmann::json(history_name_).dump(), run_.dump(),
@@ -437,9 +442,7 @@ std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
     append_points_json(out, from);
   }
   out += '}';
-  cursor = {generation_,     point_starts_.size(), failures_.size(),
-            samples_.size(), series_epoch_,        version_,
-            sampled};
+  cursor = cursor_now(sampled);
   return Message{"update", std::move(out)};
 }
 

@@ -100,6 +100,8 @@ class LiveState {
   void sample(bool force);
   [[nodiscard]] nlohmann::json status_json() const;
   void append_point(const std::vector<double>& row);
+  /// A cursor at everything there is now (the mutex held).
+  [[nodiscard]] Cursor cursor_now(bool sampled) const;
   /// Appends the points from number `from` on, as a JSON array.
   void append_points_json(std::string& out, std::size_t from) const;
   /// Appends `count` of the points from number `from` on, evenly spaced and
