@@ -122,12 +122,9 @@ class SimulatedMaster {
         return lost;
       }
       const bool have_change = next_change_ < changes_.size();
-      if (completions_.empty()) {
-        if (waiting_.empty() || !have_change) {
-          if (!waiting_.empty()) return fail_waiting();
-          return std::nullopt;
-        }
-      }
+      // Nothing running: done, or tasks waiting for workers that no change brings.
+      if (completions_.empty() && waiting_.empty()) return std::nullopt;
+      if (completions_.empty() && !have_change) return fail_waiting();
       if (have_change &&
           (completions_.empty() || changes_[next_change_].time <= completions_.top().time)) {
         advance_to(changes_[next_change_].time);
