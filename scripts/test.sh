@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: a debug build with warnings as
-# errors, the same tests under AddressSanitizer and UndefinedBehaviorSanitizer,
-# then a ThreadSanitizer build of the concurrent parts.
+# errors (packaging, MPI and benchmark tests; the browser and Python tests),
+# the unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, then a
+# ThreadSanitizer build of the concurrent parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -14,8 +15,12 @@ trap 'scripts/slurm-cluster.sh stop "$slurm_dir"' EXIT
 scripts/slurm-cluster.sh start "$slurm_dir"
 export SLURM_CONF="$slurm_dir/slurm.conf" TASKMASTER_REQUIRE_SLURM=1
 
-echo "== debug build, all tests"
-cmake --preset debug -DTASKMASTER_BUILD_TESTS=ON -DTASKMASTER_BUILD_BENCH=ON -DTASKMASTER_BUILD_EXAMPLES=ON >/dev/null
+# The GoogleTest programs run once, in the AddressSanitizer build below: the
+# plain debug build gives the tool to the browser and Python tests and runs
+# the tests that a sanitizer build cannot (packaging, MPI, the benchmarks).
+echo "== debug build: the tool, benchmarks, examples; packaging, MPI and benchmark tests"
+cmake --preset debug -DTASKMASTER_BUILD_TESTS=ON -DTASKMASTER_BUILD_UNIT_TESTS=OFF \
+  -DTASKMASTER_BUILD_BENCH=ON -DTASKMASTER_BUILD_EXAMPLES=ON >/dev/null
 cmake --build --preset debug -j "$jobs"
 ctest --test-dir build/debug --output-on-failure -j "$jobs"
 
@@ -33,7 +38,7 @@ rm -rf "$venv"
 TASKMASTER_CLI="$PWD/build/debug/tools/taskmaster/taskmaster" TASKMASTER_REQUIRE_CLI=1 \
   "$venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 300 python/tests
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, all tests"
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build, every GoogleTest program"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 ctest --preset asan -j "$jobs"
