@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -111,6 +112,17 @@ class LiveView : public ::testing::Test {
     const fs::path history = dir_ / name;
     Taskmaster run(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=20", "-j", "2", "-q",
                           "--history", history.string(), "--", "/bin/echo", "{x}"});
+    EXPECT_EQ(run.wait(), 0) << run.stderr_text();
+    return history;
+  }
+
+  /// A finished run of `points` points that came as fast as a worker answers.
+  fs::path fast_finished_run(const std::string& name, int points) {
+    const fs::path history = dir_ / name;
+    Taskmaster run(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=" + std::to_string(points),
+                          "-j", "2", "-q", "--history", history.string(), "--worker",
+                          "/usr/bin/python3 " + taskmaster::test_support::cli_source_dir +
+                              "/examples/workers/python_worker.py"});
     EXPECT_EQ(run.wait(), 0) << run.stderr_text();
     return history;
   }
@@ -247,10 +259,10 @@ TEST_F(LiveView, RefusesBadRequestsAndKeepsServing) {
 /// An event stream read in a thread of its own: the events so far.
 class EventStream {
  public:
-  explicit EventStream(int port) : client_("127.0.0.1", port) {
+  explicit EventStream(int port, std::string path = "/api/events") : client_("127.0.0.1", port) {
     client_.set_read_timeout(20, 0);
-    thread_ = std::thread([this] {
-      client_.Get("/api/events", [this](const char* data, std::size_t n) {
+    thread_ = std::thread([this, path = std::move(path)] {
+      client_.Get(path, [this](const char* data, std::size_t n) {
         std::lock_guard lock(mutex_);
         text_.append(data, n);
         return !done_;
@@ -359,12 +371,7 @@ TEST_F(LiveView, StreamsWhatIsAppendedWithinASecond) {
 
 TEST_F(LiveView, AFastRunIsStreamedAsASampleAndServedWhole) {
   // 3000 points that arrive at once: more than one update carries.
-  const fs::path finished = dir_ / "finished.jsonl";
-  Taskmaster fast(dir_, {"run", "--bounds", "-1,1", "--goal", "npoints=3000", "-j", "2", "-q",
-                         "--history", finished.string(), "--worker",
-                         "/usr/bin/python3 " + taskmaster::test_support::cli_source_dir +
-                             "/examples/workers/python_worker.py"});
-  ASSERT_EQ(fast.wait(), 0) << fast.stderr_text();
+  const fs::path finished = fast_finished_run("finished.jsonl", 3000);
   std::istringstream in(taskmaster::test_support::read_file(finished));
   std::string header;
   std::getline(in, header);
@@ -400,6 +407,46 @@ TEST_F(LiveView, AFastRunIsStreamedAsASampleAndServedWhole) {
     if (!u["points"].empty()) last = u["points"].back();
   }
   EXPECT_EQ(last, all["points"].back());
+  watch.signal(SIGTERM);
+  EXPECT_EQ(watch.wait(), 0);
+}
+
+TEST_F(LiveView, ManyWatchersOfALargeRunShareABoundedAmountOfPoints) {
+  const fs::path history = fast_finished_run("large.jsonl", 3000);
+  fs::create_directories(dir_ / "watch");
+  Taskmaster watch(dir_ / "watch", {"watch", history.string(), "--port", "0"});
+  const int port = port_of(watch.url());
+  ASSERT_GT(port, 0);
+  const auto first_snapshot = [](EventStream& s) {
+    EXPECT_TRUE(s.wait_for("snapshot", [](const auto& e) { return !e.empty(); }));
+    const auto all = s.events("snapshot");
+    return all.empty() ? json() : all.front();
+  };
+  // One watcher alone gets at most the per-update number of points.
+  auto alone = std::make_unique<EventStream>(port);
+  const json sample = first_snapshot(*alone);
+  EXPECT_TRUE(sample["points_sampled"].get<bool>());
+  EXPECT_EQ(sample["points"].size(), 1000u);  // the most one message carries
+  alone.reset();
+  // Asked for everything, it gets everything.
+  EventStream whole(port, "/api/events?full=1");
+  const json all = first_snapshot(whole);
+  EXPECT_FALSE(all["points_sampled"].get<bool>());
+  ASSERT_EQ(all["points"].size(), 3000u);
+  // With 13 watchers, each new one gets a share of a fixed total, the run's
+  // last point included.
+  std::vector<std::unique_ptr<EventStream>> crowd;
+  json last;
+  for (int i = 0; i < 12; ++i) {
+    crowd.push_back(std::make_unique<EventStream>(port));
+    last = first_snapshot(*crowd.back());
+  }
+  EXPECT_TRUE(last["points_sampled"].get<bool>());
+  EXPECT_LE(last["points"].size(), 5000u / 13u);
+  EXPECT_GE(last["points"].size(), 100u);
+  EXPECT_EQ(last["points"].back(), all["points"].back());
+  EXPECT_EQ(last["status"]["told"], 3000);
+  crowd.clear();
   watch.signal(SIGTERM);
   EXPECT_EQ(watch.wait(), 0);
 }

@@ -155,6 +155,16 @@ struct LiveServer::Impl {
   std::condition_variable stop_cv;
   std::atomic<bool> stopping{false};
   std::atomic<int> streams{0};
+
+  /// New points one message to one watcher carries at most: what all the
+  /// watchers together are sent stays about the same however many there
+  /// are, so that on a machine the run keeps busy, serving 50 watchers
+  /// costs the run about what serving 5 does.
+  [[nodiscard]] std::size_t points_per_message() const {
+    constexpr std::size_t all_watchers = 5000, least = 100;
+    const auto watchers = static_cast<std::size_t>(std::max(1, streams.load()));
+    return std::clamp(all_watchers / watchers, least, LiveState::max_points_per_update);
+  }
 };
 
 void LiveServer::Impl::read_once() {
@@ -241,25 +251,30 @@ void LiveServer::Impl::routes(const std::string& token) {
     }
     res.set_content(state.mesh(q), "application/json");
   });
-  server.Get("/api/events", [this](const httplib::Request&, httplib::Response& res) {
+  server.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
     if (++streams > max_streams) {
       --streams;
       return reply(res, 503, "too many watchers");
     }
     auto cursor = std::make_shared<LiveState::Cursor>();
     auto started = std::make_shared<bool>(false);
+    // ?full=1: the first message has every point (the page asks so once
+    // updates keep up with the run); otherwise a sample of a large run.
+    const bool full = req.get_param_value("full") == "1";
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, cursor, started](std::size_t, httplib::DataSink& sink) {
+        [this, cursor, started, full](std::size_t, httplib::DataSink& sink) {
           std::optional<LiveState::Message> message;
           std::string text;
           if (!*started) {
             *started = true;
-            message = LiveState::Message{"snapshot", state.snapshot(*cursor)};
+            message = LiveState::Message{
+                "snapshot",
+                state.snapshot(*cursor, full ? LiveState::unlimited : points_per_message())};
             text = "retry: 1000\n";
           } else {
             if (!stopping) state.wait_for_change(cursor->version, 15s);
-            message = state.delta(*cursor);
+            message = state.delta(*cursor, points_per_message());
           }
           // A comment keeps proxies and the browser from closing an idle stream.
           text += message ? fmt::format("event: {}\ndata: {}\n\n", message->kind, message->json)

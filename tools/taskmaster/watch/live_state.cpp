@@ -92,6 +92,7 @@ void LiveState::restart() {
   generation_ = generation;
   version_ = version;
   dirty_ = true;
+  run_and_status_text_.clear();
 }
 
 void LiveState::warn(std::string text) {
@@ -396,48 +397,65 @@ LiveState::Cursor LiveState::cursor_now(bool sampled) const {
           sampled};
 }
 
-std::string LiveState::snapshot(Cursor& cursor) const {
+const std::string& LiveState::run_and_status_text() const {
+  // A watcher's message is mostly this part: with many watchers, building
+  // it once per version instead of once per watcher is most of the saving.
+  if (run_and_status_version_ != version_ || run_and_status_text_.empty()) {
+    run_and_status_text_ =
+        fmt::format(R"("run":{},"status":{})", run_.dump(),
+                    status_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    run_and_status_version_ = version_;
+  }
+  return run_and_status_text_;
+}
+
+std::string LiveState::snapshot(Cursor& cursor, std::size_t max_points) const {
   std::lock_guard lock(mutex_);
-  cursor = cursor_now(false);
-  std::string out =
-      fmt::format(R"({{"generation":{},"history":{},"run":{},"status":{},)", generation_,
-                  nlohmann::json(history_name_).dump(), run_.dump(),
-                  status_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  const bool sample = point_starts_.size() > max_points;
+  cursor = cursor_now(sample);
+  std::string out = fmt::format(R"({{"generation":{},"history":{},{},)", generation_,
+                                nlohmann::json(history_name_).dump(), run_and_status_text());
   out += R"("failures":)" +
          nlohmann::json(failures_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   out += R"(,"series":)" + series_json(samples_, 0);
-  out += R"(,"points":)";
-  append_points_json(out, 0);
+  out += fmt::format(R"(,"points_sampled":{},"points":)", sample);
+  if (sample) {
+    append_points_sample(out, 0, max_points);
+  } else {
+    append_points_json(out, 0);
+  }
   out += '}';
   return out;
 }
 
-std::optional<LiveState::Message> LiveState::delta(Cursor& cursor) const {
+std::optional<LiveState::Message> LiveState::delta(Cursor& cursor, std::size_t max_points) const {
   std::unique_lock lock(mutex_);
   if (cursor.generation != generation_) {
     lock.unlock();
     Message m{"snapshot", {}};
-    m.json = snapshot(cursor);
+    m.json = snapshot(cursor, max_points);
     return m;
   }
   if (cursor.version == version_) return std::nullopt;
   const bool reset = cursor.series_epoch != series_epoch_;
-  std::string out = fmt::format(
-      R"({{"generation":{},"run":{},"status":{},"series_reset":{},"series":{},"failures":)",
-      generation_, run_.dump(),
-      status_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), reset,
-      series_json(samples_, reset ? 0 : std::min(cursor.series, samples_.size())));
+  std::string out =
+      fmt::format(R"({{"generation":{},{},"series_reset":{},"series":{},"failures":)", generation_,
+                  run_and_status_text(), reset,
+                  series_json(samples_, reset ? 0 : std::min(cursor.series, samples_.size())));
   out += nlohmann::json(std::vector<nlohmann::json>(
                             failures_.begin() + static_cast<std::ptrdiff_t>(
                                                     std::min(cursor.failures, failures_.size())),
                             failures_.end()))
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::size_t from = std::min(cursor.points, point_starts_.size());
-  const bool sample = point_starts_.size() - from > max_points_per_update;
+  const bool sample = point_starts_.size() - from > max_points;
   const bool sampled = sample || cursor.sampled;
-  out += fmt::format(R"(,"points_sampled":{},"points":)", sampled);
+  // "points_sampled": what this watcher holds is a sample; "points_all":
+  // this update has every new point (the page takes the whole set again
+  // once updates keep up with the run).
+  out += fmt::format(R"(,"points_sampled":{},"points_all":{},"points":)", sampled, !sample);
   if (sample) {
-    append_points_sample(out, from, max_points_per_update);
+    append_points_sample(out, from, max_points);
   } else {
     append_points_json(out, from);
   }

@@ -61,6 +61,7 @@ class LiveState {
   /// snapshot: a reload, or the page asking once the run has ended), so that
   /// what each watcher costs the run has a bound whatever its pace.
   static constexpr std::size_t max_points_per_update = 1000;
+  static constexpr std::size_t unlimited = static_cast<std::size_t>(-1);
 
   explicit LiveState(std::string history_name);
   ~LiveState();
@@ -80,11 +81,15 @@ class LiveState {
   std::uint64_t wait_for_change(std::uint64_t seen, std::chrono::milliseconds timeout) const;
   [[nodiscard]] bool closed() const;
 
-  /// Everything so far as JSON text; sets `cursor` to match.
-  [[nodiscard]] std::string snapshot(Cursor& cursor) const;
+  /// Everything so far as JSON text; sets `cursor` to match. With more than
+  /// `max_points` points, an evenly spaced sample of them (the last one
+  /// included) and `"points_sampled": true`.
+  [[nodiscard]] std::string snapshot(Cursor& cursor, std::size_t max_points = unlimited) const;
   /// What came since `cursor` (a snapshot if the run was replaced), or
-  /// nothing if nothing did; advances `cursor`.
-  [[nodiscard]] std::optional<Message> delta(Cursor& cursor) const;
+  /// nothing if nothing did; advances `cursor`. At most `max_points` new
+  /// points: more are sent as an evenly spaced sample.
+  [[nodiscard]] std::optional<Message> delta(Cursor& cursor,
+                                             std::size_t max_points = max_points_per_update) const;
   /// The learned function's picture (see ShadowLearner::mesh), for the
   /// current state.
   [[nodiscard]] std::string mesh(const MeshQuery& query) const;
@@ -99,6 +104,9 @@ class LiveState {
   void warn(std::string text);
   void sample(bool force);
   [[nodiscard]] nlohmann::json status_json() const;
+  /// `"run":...,"status":...` for the current version, built once per
+  /// version however many watchers ask (the mutex held).
+  [[nodiscard]] const std::string& run_and_status_text() const;
   void append_point(const std::vector<double>& row);
   /// A cursor at everything there is now (the mutex held).
   [[nodiscard]] Cursor cursor_now(bool sampled) const;
@@ -150,6 +158,9 @@ class LiveState {
   std::vector<Sample> samples_;
   double bucket_ = 0.05;
   std::uint64_t series_epoch_ = 1;
+
+  mutable std::string run_and_status_text_;
+  mutable std::uint64_t run_and_status_version_ = static_cast<std::uint64_t>(-1);
 };
 
 }  // namespace taskmaster::cli::watch

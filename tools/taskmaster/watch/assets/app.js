@@ -15,7 +15,8 @@ function reportError(text) {
 window.addEventListener('error', (e) => reportError(`error: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => reportError(`error: ${e.reason}`));
 
-const state = { run: null, status: null, points: [], failures: [], series: [], generation: 0, sampled: false };
+const state = { run: null, status: null, points: [], failures: [], series: [], generation: 0,
+                sampled: false, caughtUp: 0 };
 const view = { component: 0, xDim: 0, yDim: 1, at: null, mesh: null, meshAsked: 0,
                meshBusy: false, meshStale: true };
 
@@ -26,8 +27,9 @@ function applySnapshot(s) {
   state.run = s.run;
   state.status = s.status;
   state.points = s.points;
-  state.sampled = false;
-  $('fn-sample').hidden = true;
+  state.sampled = Boolean(s.points_sampled);
+  state.caughtUp = 0;
+  $('fn-sample').hidden = !state.sampled;
   state.failures = s.failures;
   state.series = s.series;
   view.mesh = null;
@@ -54,6 +56,14 @@ function applyUpdate(u) {
       .then((r) => (r.ok ? r.json() : null))
       .then((s) => { if (s && generation === state.generation) applySnapshot(s); })
       .catch(() => {});  // the run's own server may have stopped with it: keep the sample
+  } else if (state.sampled) {
+    // Once a second of updates has carried every new point, the run is slow
+    // enough to be sent whole: the stream starts again with all of it.
+    state.caughtUp = u.points_all ? state.caughtUp + 1 : 0;
+    if (state.caughtUp >= 4) {
+      state.caughtUp = 0;
+      connect(true);
+    }
   }
   for (const f of u.failures) state.failures.push(f);
   if (u.series_reset) state.series = u.series;
@@ -62,8 +72,11 @@ function applyUpdate(u) {
   schedule();
 }
 
-function connect() {
-  const events = new EventSource('api/events');
+let events = null;
+
+function connect(full = false) {
+  if (events) events.close();
+  events = new EventSource(full ? 'api/events?full=1' : 'api/events');
   events.addEventListener('snapshot', (e) => applySnapshot(JSON.parse(e.data)));
   events.addEventListener('update', (e) => applyUpdate(JSON.parse(e.data)));
   events.addEventListener('bye', () => {
