@@ -36,6 +36,7 @@
 #include <taskmaster/masters/batch_master.hpp>
 #include <taskmaster/masters/command_master.hpp>
 #include <taskmaster/masters/serial_master.hpp>
+#include <taskmaster/masters/simulated_master.hpp>
 #include <taskmaster/masters/slurm_master.hpp>
 #include <taskmaster/masters/stdio_master.hpp>
 #if TASKMASTER_PYTHON_MPI
@@ -309,9 +310,11 @@ struct RunSpec {
   std::uint64_t seed = 0;
   unsigned retries = 0;
   std::size_t ask_batch = 1;
-  py::object metadata;             // JSON-able, or None
-  SlurmOptions slurm;              // for master "slurm"; max_jobs is `workers`
-  bool numbers_as_arrays = false;  // outputs as the command-line tool records them
+  py::object metadata;                // JSON-able, or None
+  SlurmOptions slurm;                 // for master "slurm"; max_jobs is `workers`
+  std::string durations = "fixed:1";  // for master "simulated": TaskDurations::parse's text
+  std::uint64_t durations_seed = 0;   // for master "simulated"
+  bool numbers_as_arrays = false;     // outputs as the command-line tool records them
 };
 
 /// One run on its own thread, and what the Python side can ask of it.
@@ -392,6 +395,10 @@ class RunHandle {
     py::list failures;
     for (const auto& [x, why] : failures_) failures.append(py::make_tuple(from_value(x), why));
     out["failures"] = failures;
+    if (virtual_seconds_) {
+      out["virtual_time"] = *virtual_seconds_;
+      out["utilization"] = utilization_;
+    }
     return out;
   }
 
@@ -492,6 +499,14 @@ class RunHandle {
         run_on(*master);
         py::gil_scoped_acquire gil;
         master.reset();
+      } else if (spec_.master == "simulated") {
+        SimulatedMaster<Value, Value> master(calling(python_function_), spec_.workers,
+                                             TaskDurations::parse(spec_.durations),
+                                             {.seed = spec_.durations_seed});
+        run_on(master);
+        std::lock_guard lock(mutex_);
+        virtual_seconds_ = master.now();
+        utilization_ = master.utilization();
       } else if (spec_.master == "serial") {
         SerialMaster<Value, Value> master(calling(python_function_));
         run_on(master);
@@ -566,6 +581,8 @@ class RunHandle {
   std::vector<Value> unresolved_;
   std::vector<std::pair<Value, std::string>> failures_;
   std::exception_ptr error_;
+  std::optional<double> virtual_seconds_;  ///< a simulation's virtual time at its end
+  double utilization_ = 0;                 ///< a simulation's busy share of its workers
   std::thread thread_;
 };
 
@@ -733,6 +750,8 @@ PYBIND11_MODULE(_run, m) {
       .def_readwrite("ask_batch", &RunSpec::ask_batch)
       .def_readwrite("metadata", &RunSpec::metadata)
       .def_readwrite("numbers_as_arrays", &RunSpec::numbers_as_arrays)
+      .def_readwrite("durations", &RunSpec::durations)
+      .def_readwrite("durations_seed", &RunSpec::durations_seed)
       .def("set_slurm", [](RunSpec& spec, std::string partition, std::string time_limit,
                            unsigned cpus, std::string memory, std::vector<std::string> sbatch_lines,
                            std::string directory, std::string job_name, bool arrays) {
@@ -756,6 +775,12 @@ PYBIND11_MODULE(_run, m) {
   m.def("replay", &replay_file, py::arg("path"), py::arg("learner"),
         py::arg("numbers_as_arrays") = false);
   m.def("read_history", &read_history_file, py::arg("path"));
+  // Checked when the run is configured, so that a bad text is a ValueError
+  // of the call that gave it rather than of the run's end.
+  m.def(
+      "check_durations",
+      [](const std::string& text) { static_cast<void>(taskmaster::TaskDurations::parse(text)); },
+      py::arg("text"));
 #if TASKMASTER_PYTHON_MPI
   m.attr("with_mpi") = true;
   m.def("mpi_rank_and_size", &mpi_rank_and_size);

@@ -23,7 +23,9 @@ Where points are evaluated (``executor=``):
 - :class:`Slurm`: one SLURM batch job per point (``learner.function``, or
   a program);
 - :class:`MPI`: the ranks of an MPI job (``mpirun -n N python script.py``):
-  rank 0 runs the loop, the others evaluate.
+  rank 0 runs the loop, the others evaluate;
+- :class:`Simulated`: N virtual workers on a virtual clock, to see how a
+  learner would do on a cluster of any size before renting it.
 
 Example::
 
@@ -67,6 +69,7 @@ __all__ = [
     "Sequential",
     "Slurm",
     "MPI",
+    "Simulated",
 ]
 
 
@@ -233,6 +236,30 @@ class Vectorized:
 
 
 @dataclass
+class Simulated:
+    """N virtual workers on a virtual clock: ``learner.function`` is evaluated
+    for real in this process (it should be cheap: a stand-in for the
+    expensive one), each point is given a duration drawn from ``duration``,
+    and results come back in the order of their virtual completion times.
+    The summary's ``virtual_time`` is how long the run would have taken on
+    ``workers`` real workers, and ``utilization`` their busy share; the same
+    seed gives the same run. ``duration``: ``fixed:S``, ``uniform:A,B``,
+    ``lognormal:MU,SIGMA`` or ``pareto:XM,ALPHA`` (seconds), as
+    ``taskmaster simulate --duration`` takes it.
+
+    Example::
+
+        summary = taskmaster.run(learner, npoints_goal=2000,
+                                 executor=taskmaster.Simulated(512, "lognormal:0,0.5"))
+        print(summary.virtual_time, summary.utilization)
+    """
+
+    workers: int = 1
+    duration: str = "fixed:1"
+    seed: int = 0
+
+
+@dataclass
 class RunSummary:
     """How a run went: counts, the loss at the end, its duration and why it ended."""
 
@@ -247,6 +274,10 @@ class RunSummary:
     unresolved: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     history: Optional[str] = None
+    virtual_time: Optional[float] = None
+    """Under :class:`Simulated`: the run's length in virtual seconds."""
+    utilization: Optional[float] = None
+    """Under :class:`Simulated`: the virtual workers' busy share."""
 
 
 @dataclass
@@ -385,6 +416,9 @@ class Runner:
         self._tool_program: dict = {}
         self._tool_slurm: Optional[dict] = None
         self._configure_master(spec, learner, executor, ntasks)
+        if spec.master == "simulated" and (duration_goal is not None or end_time_goal is not None):
+            raise ValueError("duration_goal and end_time_goal count wall time, and a Simulated run's time "
+                             "is virtual: give npoints_goal, loss_goal or goal=")
         spec.metadata = self._metadata(spec, learner, goal, npoints_goal, loss_goal, duration_goal, end_time_goal)
         # Outputs as the command-line tool records them (a number as a
         # one-element array) in a history the tool can carry on.
@@ -469,6 +503,18 @@ class Runner:
             spec.max_batch = int(executor.max_batch)
             spec.workers = int(executor.evaluators)
             spec.ask_batch = int(executor.max_batch)
+        elif isinstance(executor, Simulated):
+            if int(executor.workers) < 1:
+                raise ValueError(f"Simulated(workers={executor.workers}): at least one worker")
+            try:
+                _run.check_durations(str(executor.duration))
+            except ValueError as error:
+                raise ValueError(f"Simulated(duration=...): {error}") from None
+            spec.master = "simulated"
+            spec.function = learner.function
+            spec.workers = int(executor.workers)
+            spec.durations = str(executor.duration)
+            spec.durations_seed = int(executor.seed)
         elif isinstance(executor, Sequential) or type(executor).__name__ == "SequentialExecutor":
             # In the loop's own thread, one point at a time (python-adaptive's
             # SequentialExecutor means the same): no other process, no queue.
@@ -501,6 +547,9 @@ class Runner:
         """The header's ``meta``: the Python learner, and the command-line
         tool's settings when the tool can carry the run on (_tool_config)."""
         meta: dict = {"python": {"learner": type(learner).__name__}}
+        if spec.master == "simulated":
+            # A history that says its times are virtual, and how they were drawn.
+            meta["simulated"] = {"workers": spec.workers, "duration": spec.durations, "seed": spec.durations_seed}
         if not self._tool_program or goal is not None or end_time_goal is not None:
             return meta
         goals = _tool_config.goal_texts(npoints_goal, loss_goal, _seconds(duration_goal), learner)
@@ -535,6 +584,7 @@ class Runner:
             told=raw["told"], failed=raw["failed"], retried=raw["retried"], asked=raw["asked"],
             loss=loss, elapsed=raw["elapsed"], reason=raw["reason"],
             unresolved=list(raw["unresolved"]), failures=list(raw["failures"]), history=self.history,
+            virtual_time=raw.get("virtual_time"), utilization=raw.get("utilization"),
         )
 
     # --- python-adaptive's AsyncRunner interface ---------------------------------
