@@ -2,7 +2,9 @@
 // The engine under StdioMaster and ProcessMaster: a pool of long-running
 // worker processes, each evaluating one task at a time, driven from the
 // loop's own thread with poll(2). What travels on the pipes is decided by a
-// Wire (JSON lines, binary frames); everything else (start, handshake,
+// Wire (JSON lines, binary frames); the task queue, the poll and the stderr
+// capture are those every out-of-process master shares (detail/task_queue.hpp,
+// detail/child_streams.hpp); the life of the workers (start, handshake,
 // timeouts, replacement, release, shutdown) is here.
 
 #include <fmt/format.h>
