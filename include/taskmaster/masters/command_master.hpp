@@ -6,10 +6,8 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -22,7 +20,10 @@
 #include <vector>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/detail/child_streams.hpp"
 #include "taskmaster/detail/subprocess.hpp"
+#include "taskmaster/detail/task_queue.hpp"
+#include "taskmaster/detail/worker_capacity.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/command_template.hpp"
@@ -151,62 +152,44 @@ class CommandMaster {
   using output_type = Y;
 
   CommandMaster(std::vector<std::string> command, CommandOptions options = {})
-      : template_(std::move(command)), options_(std::move(options)) {
+      : template_(std::move(command)), options_(std::move(options)), capacity_(options_.workers) {
     if (options_.timeout && !(*options_.timeout > 0)) {
       throw std::invalid_argument(
           fmt::format("CommandMaster: the timeout must be positive, got {}", *options_.timeout));
     }
-    target_.store(options_.workers, std::memory_order_release);
   }
 
   CommandMaster(const CommandMaster&) = delete;
   CommandMaster& operator=(const CommandMaster&) = delete;
   ~CommandMaster() { running_.clear(); }  // each Child kills its group and reaps it
 
-  [[nodiscard]] std::size_t capacity() const noexcept {
-    return target_.load(std::memory_order_acquire);
-  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_.value(); }
   /// Lets `n` more programs run at once. Any thread.
-  void add_workers(std::size_t n) { target_.fetch_add(n, std::memory_order_acq_rel); }
+  void add_workers(std::size_t n) { capacity_.add(n); }
   /// Lets `n` fewer programs run at once; running ones finish. Any thread.
-  void release_workers(std::size_t n) {
-    std::size_t current = target_.load(std::memory_order_acquire);
-    while (!target_.compare_exchange_weak(current, current - std::min(n, current),
-                                          std::memory_order_acq_rel)) {
-    }
-  }
+  void release_workers(std::size_t n) { capacity_.release(n); }
 
   void submit(Task<X> task) {
-    queue_.push_back(std::move(task));
-    ++outstanding_;
+    queue_.submit(std::move(task));
     start_queued();
   }
 
   std::optional<Result<X, Y>> next() {
-    for (;;) {
-      start_queued();
-      if (!results_.empty()) {
-        Result<X, Y> r = std::move(results_.front());
-        results_.pop_front();
-        --outstanding_;
-        return r;
-      }
-      if (outstanding_ == 0) return std::nullopt;
-      if (running_.empty() && capacity() == 0) {
-        fail_queue("no worker is left to run it");
-        continue;
-      }
-      pump();
-    }
+    return queue_.next([this] { start_queued(); },
+                       [this] {
+                         if (running_.empty() && capacity() == 0) {
+                           return detail::Waited::no_runner_left;
+                         }
+                         pump();
+                         return detail::Waited::progress;
+                       });
   }
 
   /// Drops queued tasks and results not yet taken, and kills the programs
   /// running now.
   void cancel() {
     queue_.clear();
-    results_.clear();
     running_.clear();
-    outstanding_ = 0;
     throttled_ = false;
   }
 
@@ -218,13 +201,13 @@ class CommandMaster {
   }
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Clock = detail::ChildClock;
   struct Running {
     int slot = 0;
     Task<X> task;
     subprocess::Child child;
     std::string output;
-    subprocess::Tail stderr_tail;
+    detail::StderrCapture stderr_capture;
     std::string input;
     std::size_t written = 0;
     Clock::time_point started{};
@@ -233,10 +216,8 @@ class CommandMaster {
   };
 
   void start_queued() {
-    while (!queue_.empty() && running_.size() < capacity() && !throttled_) {
-      Task<X> task = std::move(queue_.front());
-      queue_.pop_front();
-      start(std::move(task));
+    while (queue_.has_waiting() && running_.size() < capacity() && !throttled_) {
+      start(queue_.take_waiting());
     }
   }
 
@@ -289,12 +270,9 @@ class CommandMaster {
       run.slot = slot;
       run.task = std::move(task);
       run.child = std::move(child);
-      run.stderr_tail = subprocess::Tail(options_.stderr_tail_bytes);
+      run.stderr_capture = detail::StderrCapture(options_.stderr_tail_bytes);
       run.started = started;
-      if (options_.timeout) {
-        run.deadline = run.started + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(*options_.timeout));
-      }
+      run.deadline = detail::deadline_after(run.started, options_.timeout);
       if (options_.json_stdin) {
         run.input = fmt::format("{{\"id\":{},\"x\":{}}}\n", run.task.id, x_text);
         write_input(run);
@@ -306,15 +284,15 @@ class CommandMaster {
         // give theirs back when they end, so the task waits for that rather
         // than failing, and no more start until then.
         throttled_ = true;
-        queue_.push_front(std::move(task));
+        queue_.put_back(std::move(task));
         return;
       }
-      results_.push_back(Result<X, Y>::failure(
-          task.id, std::move(task.x), fmt::format("command not started: {}", e.what()), slot));
+      queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
+                                           fmt::format("command not started: {}", e.what()), slot));
     } catch (const std::exception& e) {
       // A task that cannot start fails on its own; the run goes on.
-      results_.push_back(Result<X, Y>::failure(
-          task.id, std::move(task.x), fmt::format("command not started: {}", e.what()), slot));
+      queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
+                                           fmt::format("command not started: {}", e.what()), slot));
     }
   }
 
@@ -331,44 +309,31 @@ class CommandMaster {
   }
 
   void pump() {
-    std::vector<pollfd> fds;
+    enum class Stream { out, err, in, exit };
     struct Owner {
       typename std::list<Running>::iterator run;
-      int stream;  // 0 stdout, 1 stderr, 2 stdin, 3 exit
+      Stream stream;
     };
-    std::vector<Owner> owners;
-    Clock::time_point wake = Clock::time_point::max();
+    detail::PollSet<Owner> watched;
     for (auto it = running_.begin(); it != running_.end(); ++it) {
-      auto add = [&](int fd, short events, int stream) {
-        if (fd < 0) return;
-        fds.push_back({fd, events, 0});
-        owners.push_back({it, stream});
-      };
-      add(it->child.stdout_fd(), POLLIN, 0);
-      add(it->child.stderr_fd(), POLLIN, 1);
-      if (it->written < it->input.size()) add(it->child.stdin_fd(), POLLOUT, 2);
-      add(it->child.exit_fd(), POLLIN, 3);
-      wake = std::min(wake, it->deadline);
-    }
-    int timeout_ms = -1;
-    if (wake != Clock::time_point::max()) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
-      timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 60'000));
-    }
-    const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
-    std::vector<typename std::list<Running>::iterator> ended;
-    if (ready > 0) {
-      for (std::size_t k = 0; k < fds.size(); ++k) {
-        if (fds[k].revents == 0) continue;
-        Running& run = *owners[k].run;
-        switch (owners[k].stream) {
-          case 0: read_output(run); break;
-          case 1: read_stderr(run); break;
-          case 2: write_input(run); break;
-          case 3: ended.push_back(owners[k].run); break;
-        }
+      watched.watch(it->child.stdout_fd(), POLLIN, {it, Stream::out});
+      watched.watch(it->child.stderr_fd(), POLLIN, {it, Stream::err});
+      if (it->written < it->input.size()) {
+        watched.watch(it->child.stdin_fd(), POLLOUT, {it, Stream::in});
       }
+      watched.watch(it->child.exit_fd(), POLLIN, {it, Stream::exit});
+      watched.wake_by(it->deadline);
     }
+    std::vector<typename std::list<Running>::iterator> ended;
+    watched.wait([&](const Owner& owner) {
+      Running& run = *owner.run;
+      switch (owner.stream) {
+        case Stream::out: read_output(run); break;
+        case Stream::err: run.stderr_capture.read(run.child); break;
+        case Stream::in: write_input(run); break;
+        case Stream::exit: ended.push_back(owner.run); break;
+      }
+    });
     const auto now = Clock::now();
     for (auto it = running_.begin(); it != running_.end(); ++it) {
       if (it->deadline <= now && it->killed_because.empty()) {
@@ -393,13 +358,6 @@ class CommandMaster {
     }
   }
 
-  void read_stderr(Running& run) {
-    std::string chunk;
-    const long n = subprocess::Child::read_available(run.child.stderr_fd(), chunk, 1 << 16);
-    if (n == 0) run.child.close_stderr();
-    run.stderr_tail.append(chunk);
-  }
-
   void finish(typename std::list<Running>::iterator it) {
     Running& run = *it;
     const int status = run.child.wait();  // also kills whatever it left running
@@ -416,21 +374,14 @@ class CommandMaster {
         break;
       }
     }
-    for (int i = 0; i < 64 && run.child.stderr_fd() >= 0; ++i) {
-      std::string chunk;
-      const long n = subprocess::Child::read_available(run.child.stderr_fd(), chunk, 1 << 16);
-      run.stderr_tail.append(chunk);
-      if (n <= 0) break;
-    }
+    run.stderr_capture.drain(run.child);
     const double duration = std::chrono::duration<double>(Clock::now() - run.started).count();
     auto fail = [&](const std::string& what) {
-      std::string reason =
+      std::string reason = run.stderr_capture.annotate(
           fmt::format("command '{}' (task {}, pid {}) {}", template_.arguments().front(),
-                      run.task.id, run.child.pid(), what);
-      const std::string tail = run.stderr_tail.text();
-      if (!tail.empty()) reason += fmt::format("; stderr: {}", tail);
-      results_.push_back(Result<X, Y>::failure(run.task.id, std::move(run.task.x),
-                                               std::move(reason), run.slot, duration));
+                      run.task.id, run.child.pid(), what));
+      queue_.deliver(Result<X, Y>::failure(run.task.id, std::move(run.task.x), std::move(reason),
+                                           run.slot, duration));
     };
     if (!run.killed_because.empty()) {
       fail(run.killed_because);
@@ -439,8 +390,8 @@ class CommandMaster {
     } else {
       auto parsed = parse_command_output<Y>(run.output);
       if (parsed.y) {
-        results_.push_back(Result<X, Y>::success(run.task.id, std::move(run.task.x),
-                                                 std::move(*parsed.y), run.slot, duration));
+        queue_.deliver(Result<X, Y>::success(run.task.id, std::move(run.task.x),
+                                             std::move(*parsed.y), run.slot, duration));
       } else {
         fail(parsed.error);
       }
@@ -449,23 +400,12 @@ class CommandMaster {
     throttled_ = false;
   }
 
-  void fail_queue(const std::string& why) {
-    while (!queue_.empty()) {
-      Task<X> t = std::move(queue_.front());
-      queue_.pop_front();
-      results_.push_back(Result<X, Y>::failure(t.id, std::move(t.x), why));
-    }
-    if (results_.empty()) outstanding_ = 0;
-  }
-
   CommandTemplate template_;
   CommandOptions options_;
-  std::deque<Task<X>> queue_;
+  detail::WorkerCapacity capacity_;
+  detail::TaskQueue<X, Y> queue_;
   std::list<Running> running_;
-  std::deque<Result<X, Y>> results_;
-  std::size_t outstanding_ = 0;
   bool throttled_ = false;  ///< out of descriptors: start nothing until a program ends
-  std::atomic<std::size_t> target_{0};
 };
 
 }  // namespace taskmaster

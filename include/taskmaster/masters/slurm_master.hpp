@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -19,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "taskmaster/core/master.hpp"
+#include "taskmaster/detail/task_queue.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/history/json_text.hpp"
 #include "taskmaster/masters/command_master.hpp"
@@ -124,33 +124,33 @@ class SlurmMaster {
   [[nodiscard]] std::size_t capacity() const noexcept { return options_.max_jobs; }
 
   void submit(Task<X> task) {
-    if (!adoptable_.empty() && adopt(task)) return;
-    waiting_.push_back(std::move(task));
+    if (!adoptable_.empty() && adopt(task)) {
+      queue_.owe_one();
+      return;
+    }
+    queue_.submit(std::move(task));
   }
 
   std::optional<Result<X, Y>> next() {
     submit_waiting();
-    for (;;) {
-      if (!done_.empty()) {
-        Result<X, Y> r = std::move(done_.front());
-        done_.pop_front();
-        return r;
-      }
-      if (jobs_.empty()) return std::nullopt;
-      if (options_.give_up && options_.give_up()) {
-        cancel();
-        return std::nullopt;
-      }
-      poll();
-      if (done_.empty()) {
-        std::this_thread::sleep_for(std::chrono::duration<double>(options_.poll_interval));
-      }
-    }
+    return queue_.next(
+        [] {},
+        [this] {
+          if (options_.give_up && options_.give_up()) {
+            cancel();
+            return detail::Waited::gave_up;
+          }
+          poll();
+          if (!queue_.has_results()) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(options_.poll_interval));
+          }
+          return detail::Waited::progress;
+        });
   }
 
   /// Cancels every job not yet finished and forgets their tasks.
   void cancel() {
-    waiting_.clear();
+    queue_.drop_unresolved();
     std::vector<std::string> ids;
     for (const auto& [id, job] : jobs_) ids.push_back(job.slurm_id);
     jobs_.clear();
@@ -211,7 +211,7 @@ class SlurmMaster {
     auto parsed = parse_command_output<Y>(read_text(file(task.id, "out")));
     if (!parsed.y) return false;
     record(task.id, task.x, slurm_id);
-    done_.push_back(Result<X, Y>::success(task.id, std::move(task.x), std::move(*parsed.y)));
+    queue_.deliver(Result<X, Y>::success(task.id, std::move(task.x), std::move(*parsed.y)));
     return true;
   }
 
@@ -235,16 +235,11 @@ class SlurmMaster {
   /// Writes one script for the waiting tasks (an array when there are
   /// several) and hands it to sbatch.
   void submit_waiting() {
-    if (waiting_.empty()) return;
+    if (!queue_.has_waiting()) return;
     std::vector<Task<X>> batch;
-    if (options_.arrays) {
-      batch.assign(std::make_move_iterator(waiting_.begin()),
-                   std::make_move_iterator(waiting_.end()));
-      waiting_.clear();
-    } else {
-      batch.push_back(std::move(waiting_.front()));
-      waiting_.pop_front();
-    }
+    do {
+      batch.push_back(queue_.take_waiting());
+    } while (options_.arrays && queue_.has_waiting());
     const bool array = batch.size() > 1;
     std::string script = "#!/bin/bash\n";
     script += fmt::format("#SBATCH --job-name={}\n", options_.job_name);
@@ -283,8 +278,8 @@ class SlurmMaster {
     const auto outcome = detail::run_to_end({"sbatch", "--parsable", script_file.string()});
     if (outcome.status != 0) {
       for (auto& task : batch) {
-        done_.push_back(Result<X, Y>::failure(task.id, std::move(task.x),
-                                              fmt::format("sbatch failed: {}", outcome.err)));
+        queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
+                                             fmt::format("sbatch failed: {}", outcome.err)));
       }
       return;
     }
@@ -317,7 +312,7 @@ class SlurmMaster {
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       auto s = states.find(it->first);
       if (s == states.end() && ++it->second.unseen > unseen_limit && outcome.status == 0) {
-        done_.push_back(
+        queue_.deliver(
             Result<X, Y>::failure(it->second.task.id, std::move(it->second.task.x),
                                   fmt::format("SLURM job {} vanished from the queue", it->first)));
         it = jobs_.erase(it);
@@ -327,7 +322,7 @@ class SlurmMaster {
         ++it;
         continue;
       }
-      done_.push_back(finish(it->second, s->second.first, s->second.second));
+      queue_.deliver(finish(it->second, s->second.first, s->second.second));
       it = jobs_.erase(it);
     }
   }
@@ -362,9 +357,8 @@ class SlurmMaster {
 
   CommandTemplate command_;
   SlurmOptions options_;
-  std::deque<Task<X>> waiting_;
+  detail::TaskQueue<X, Y> queue_;    // tasks not yet submitted, results not yet taken
   std::map<std::string, Job> jobs_;  // by SLURM id
-  std::deque<Result<X, Y>> done_;
   std::ofstream ledger_;
   std::map<TaskId, std::pair<std::string, std::string>> adoptable_;  // id -> (x, job)
 };

@@ -2,7 +2,9 @@
 // The engine under StdioMaster and ProcessMaster: a pool of long-running
 // worker processes, each evaluating one task at a time, driven from the
 // loop's own thread with poll(2). What travels on the pipes is decided by a
-// Wire (JSON lines, binary frames); everything else (start, handshake,
+// Wire (JSON lines, binary frames); the task queue, the poll and the stderr
+// capture are those every out-of-process master shares (detail/task_queue.hpp,
+// detail/child_streams.hpp); the life of the workers (start, handshake,
 // timeouts, replacement, release, shutdown) is here.
 
 #include <fmt/format.h>
@@ -14,7 +16,6 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
-#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -26,7 +27,10 @@
 #include <vector>
 
 #include "taskmaster/core/task.hpp"
+#include "taskmaster/detail/child_streams.hpp"
 #include "taskmaster/detail/subprocess.hpp"
+#include "taskmaster/detail/task_queue.hpp"
+#include "taskmaster/detail/worker_capacity.hpp"
 
 namespace taskmaster {
 
@@ -108,7 +112,7 @@ template <class X, class Y, class W>
 requires Wire<W, X, Y>
 class WorkerPool {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = ChildClock;
 
   WorkerPool(std::string name, subprocess::SpawnOptions spawn, WorkerOptions options)
       : name_(std::move(name)), spawn_(std::move(spawn)), options_(std::move(options)) {
@@ -131,54 +135,39 @@ class WorkerPool {
 
   ~WorkerPool() { shutdown(); }
 
-  [[nodiscard]] std::size_t capacity() const noexcept {
-    return target_.load(std::memory_order_acquire);
-  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_.value(); }
 
   void add_workers(std::size_t n) {
-    target_.fetch_add(n, std::memory_order_acq_rel);
+    capacity_.add(n);
     to_add_.fetch_add(n, std::memory_order_acq_rel);
   }
 
   void release_workers(std::size_t n) {
-    std::size_t current = target_.load(std::memory_order_acquire);
-    std::size_t k;
-    do {
-      k = std::min(n, current);
-    } while (!target_.compare_exchange_weak(current, current - k, std::memory_order_acq_rel));
-    to_release_.fetch_add(k, std::memory_order_acq_rel);
+    to_release_.fetch_add(capacity_.release(n), std::memory_order_acq_rel);
   }
 
   void submit(Task<X> task) {
-    queue_.push_back(std::move(task));
-    ++outstanding_;
+    queue_.submit(std::move(task));
     apply_worker_changes();
     dispatch();
   }
 
   std::optional<Result<X, Y>> next() {
-    for (;;) {
-      apply_worker_changes();
-      dispatch();
-      if (!results_.empty()) {
-        Result<X, Y> r = std::move(results_.front());
-        results_.pop_front();
-        --outstanding_;
-        return r;
-      }
-      if (outstanding_ == 0) return std::nullopt;
-      if (live_workers() == 0)
-        fail_queue("no worker is left to run it");
-      else
-        pump();
-    }
+    return queue_.next(
+        [this] {
+          apply_worker_changes();
+          dispatch();
+        },
+        [this] {
+          if (live_workers() == 0) return Waited::no_runner_left;
+          pump();
+          return Waited::progress;
+        });
   }
 
   void cancel() {
     ++generation_;
     queue_.clear();
-    results_.clear();
-    outstanding_ = 0;
   }
 
   /// The pids of the running workers (for tests and diagnostics).
@@ -196,9 +185,7 @@ class WorkerPool {
     for (auto& s : slots_) {
       if (s) s->child.close_stdin();
     }
-    const auto deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(options_.shutdown_grace));
+    const auto deadline = deadline_after(Clock::now(), options_.shutdown_grace);
     for (auto& s : slots_) {
       if (!s) continue;
       const auto left =
@@ -222,7 +209,7 @@ class WorkerPool {
     std::size_t written = 0;
     std::string read_buffer;
     std::size_t read_pos = 0;
-    subprocess::Tail stderr_tail;
+    StderrCapture stderr_capture;
     std::optional<Task<X>> task;
     std::uint64_t generation = 0;
     Clock::time_point started{};
@@ -263,9 +250,9 @@ class WorkerPool {
     auto slot = std::make_unique<Slot>();
     slot->index = static_cast<int>(index);
     slot->serial = ++serials_;
-    slot->stderr_tail = subprocess::Tail(options_.stderr_tail_bytes);
+    slot->stderr_capture = StderrCapture(options_.stderr_tail_bytes);
     slot->child = subprocess::Child::spawn(spawn_);
-    slot->deadline = Clock::now() + seconds(options_.start_timeout);
+    slot->deadline = deadline_after(Clock::now(), options_.start_timeout);
     slots_[index] = std::move(slot);
   }
 
@@ -291,10 +278,7 @@ class WorkerPool {
         }
       }
     }
-    std::size_t current = target_.load(std::memory_order_acquire);
-    while (!target_.compare_exchange_weak(current, current - std::min(dropped, current),
-                                          std::memory_order_acq_rel)) {
-    }
+    capacity_.release(dropped);
     return false;
   }
 
@@ -310,20 +294,15 @@ class WorkerPool {
     slots_[static_cast<std::size_t>(s.index)].reset();
   }
 
-  static Clock::duration seconds(double s) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-  }
-
   void dispatch() {
-    if (queue_.empty()) return;
+    if (!queue_.has_waiting()) return;
     const bool any_active =
         std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s && !s->retiring; });
     for (auto& s : slots_) {
-      if (queue_.empty()) return;
+      if (!queue_.has_waiting()) return;
       // A leaving worker still helps when no active worker is left.
       if (!s || s->state != State::idle || (s->retiring && any_active)) continue;
-      give_task(*s, std::move(queue_.front()));
-      queue_.pop_front();
+      give_task(*s, queue_.take_waiting());
     }
   }
 
@@ -335,8 +314,7 @@ class WorkerPool {
     s.generation = generation_;
     s.state = State::busy;
     s.started = Clock::now();
-    s.deadline =
-        options_.timeout ? s.started + seconds(*options_.timeout) : Clock::time_point::max();
+    s.deadline = deadline_after(s.started, options_.timeout);
     flush(s);
   }
 
@@ -358,59 +336,33 @@ class WorkerPool {
 
   /// Waits for something to happen on the workers' pipes (or a deadline).
   void pump() {
-    std::vector<pollfd> fds;
+    enum class Stream { out, err, in };
     struct Owner {
       std::size_t slot;
       std::uint64_t serial;
-      int stream;  // 0 stdout, 1 stderr, 2 stdin
+      Stream stream;
     };
-    std::vector<Owner> owners;
-    Clock::time_point wake = Clock::time_point::max();
+    PollSet<Owner> watched;
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       const auto& s = slots_[i];
       if (!s) continue;
-      if (s->child.stdout_fd() >= 0) {
-        fds.push_back({s->child.stdout_fd(), POLLIN, 0});
-        owners.push_back({i, s->serial, 0});
+      watched.watch(s->child.stdout_fd(), POLLIN, {i, s->serial, Stream::out});
+      watched.watch(s->child.stderr_fd(), POLLIN, {i, s->serial, Stream::err});
+      if (s->written < s->to_write.size()) {
+        watched.watch(s->child.stdin_fd(), POLLOUT, {i, s->serial, Stream::in});
       }
-      if (s->child.stderr_fd() >= 0) {
-        fds.push_back({s->child.stderr_fd(), POLLIN, 0});
-        owners.push_back({i, s->serial, 1});
-      }
-      if (s->written < s->to_write.size() && s->child.stdin_fd() >= 0) {
-        fds.push_back({s->child.stdin_fd(), POLLOUT, 0});
-        owners.push_back({i, s->serial, 2});
-      }
-      if (s->state != State::idle) wake = std::min(wake, s->deadline);
+      if (s->state != State::idle) watched.wake_by(s->deadline);
     }
-    int timeout_ms = -1;
-    if (wake != Clock::time_point::max()) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
-      timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 60'000));
-    }
-    const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
-    if (ready > 0) {
-      for (std::size_t k = 0; k < fds.size(); ++k) {
-        if (fds[k].revents == 0) continue;
-        const Owner& o = owners[k];
-        if (!still_there(o.slot, o.serial)) continue;  // replaced meanwhile
-        Slot& s = *slots_[o.slot];
-        if (o.stream == 0)
-          read_stdout(s);
-        else if (o.stream == 1)
-          read_stderr(s);
-        else
-          flush(s);
+    watched.wait([&](const Owner& o) {
+      if (!still_there(o.slot, o.serial)) return;  // replaced meanwhile
+      Slot& s = *slots_[o.slot];
+      switch (o.stream) {
+        case Stream::out: read_stdout(s); break;
+        case Stream::err: s.stderr_capture.read(s.child); break;
+        case Stream::in: flush(s); break;
       }
-    }
+    });
     check_deadlines();
-  }
-
-  void read_stderr(Slot& s) {
-    std::string chunk;
-    const long n = subprocess::Child::read_available(s.child.stderr_fd(), chunk, 1 << 16);
-    if (n == 0) s.child.close_stderr();
-    s.stderr_tail.append(chunk);
   }
 
   void read_stdout(Slot& s) {
@@ -477,18 +429,18 @@ class WorkerPool {
     s.deadline = Clock::time_point::max();
     if (s.generation == generation_) {
       if (m.y) {
-        results_.push_back(
+        queue_.deliver(
             Result<X, Y>::success(task.id, std::move(task.x), std::move(*m.y), s.index, duration));
       } else {
-        results_.push_back(Result<X, Y>::failure(task.id, std::move(task.x),
-                                                 fmt::format("worker {}: {}", s.index, m.error),
-                                                 s.index, duration));
+        queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
+                                             fmt::format("worker {}: {}", s.index, m.error),
+                                             s.index, duration));
       }
     }
     if (s.retiring &&
-        (!queue_.empty() ? std::any_of(slots_.begin(), slots_.end(),
-                                       [](const auto& o) { return o && !o->retiring; })
-                         : true)) {
+        (queue_.has_waiting() ? std::any_of(slots_.begin(), slots_.end(),
+                                            [](const auto& o) { return o && !o->retiring; })
+                              : true)) {
       stop_worker(s);
       return;
     }
@@ -531,15 +483,14 @@ class WorkerPool {
     } else if (what.empty()) {
       what = subprocess::describe_wait_status(*status);
     }
-    drain_stderr(s);
-    std::string reason = fmt::format("worker {} (pid {}) {}", s.index, pid, what);
-    const std::string tail = s.stderr_tail.text();
-    if (!tail.empty()) reason += fmt::format("; stderr: {}", tail);
+    s.stderr_capture.drain(s.child);
+    const std::string reason =
+        s.stderr_capture.annotate(fmt::format("worker {} (pid {}) {}", s.index, pid, what));
 
     const bool was_starting = s.state == State::starting;
     if (s.task && s.generation == generation_) {
       const double duration = std::chrono::duration<double>(Clock::now() - s.started).count();
-      results_.push_back(
+      queue_.deliver(
           Result<X, Y>::failure(s.task->id, std::move(s.task->x), reason, s.index, duration));
     }
     const bool retiring = s.retiring;
@@ -554,37 +505,15 @@ class WorkerPool {
     start_worker_or_shrink(index, 1);
   }
 
-  void drain_stderr(Slot& s) {
-    // The writer is dead, unless something it started holds the pipe: read
-    // what is there, never wait.
-    for (int i = 0; i < 64 && s.child.stderr_fd() >= 0; ++i) {
-      std::string chunk;
-      const long n = subprocess::Child::read_available(s.child.stderr_fd(), chunk, 1 << 16);
-      s.stderr_tail.append(chunk);
-      if (n <= 0) break;
-    }
-  }
-
-  void fail_queue(const std::string& why) {
-    while (!queue_.empty()) {
-      Task<X> t = std::move(queue_.front());
-      queue_.pop_front();
-      results_.push_back(Result<X, Y>::failure(t.id, std::move(t.x), why));
-    }
-    if (results_.empty()) outstanding_ = 0;  // nothing can come back
-  }
-
   std::string name_;
   subprocess::SpawnOptions spawn_;
   WorkerOptions options_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::deque<Task<X>> queue_;
-  std::deque<Result<X, Y>> results_;
-  std::size_t outstanding_ = 0;
+  TaskQueue<X, Y> queue_;
   std::uint64_t generation_ = 0;
   unsigned failed_starts_ = 0;
   std::uint64_t serials_ = 0;
-  std::atomic<std::size_t> target_{0};
+  WorkerCapacity capacity_;
   std::atomic<std::size_t> to_add_{0};
   std::atomic<std::size_t> to_release_{0};
 };
