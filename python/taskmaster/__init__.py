@@ -18,6 +18,7 @@ from .learner import (
     Learner2D,
     LearnerND,
     SequenceLearner,
+    StateError,
     make_datasaver,
 )
 from .learner.base_learner import uses_nth_neighbors
@@ -58,6 +59,7 @@ __all__ = [
     "Runner",
     "Sequential",
     "SequenceLearner",
+    "StateError",
     "Slurm",
     "Vectorized",
     "WorkerProgram",
