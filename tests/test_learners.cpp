@@ -13,6 +13,8 @@ static_assert(Learner<IgnorantLearner<double, double>>);
 static_assert(BatchLearner<SequenceLearner<double, double>>);
 static_assert(LossLearner<SequenceLearner<double, double>>);
 static_assert(FinishingLearner<SequenceLearner<double, double>>);
+static_assert(SavableLearner<SequenceLearner<double, double>>);
+static_assert(!SavableLearner<IgnorantLearner<double, double>>);
 
 TEST(IgnorantLearner, WalksARangeAndIgnoresResults) {
   IgnorantLearner<int, double> learner(std::views::iota(3, 6));
@@ -54,6 +56,43 @@ TEST(SequenceLearner, KeepsResultsInSequenceOrderWhateverTheArrivalOrder) {
   EXPECT_EQ(learner.result(2), 51);
   EXPECT_EQ(learner.result(3), 90);
   EXPECT_THROW(learner.tell(5, 0), std::invalid_argument);
+}
+
+TEST(SequenceLearner, ALoadedLearnerAsksAgainWhatWasPendingThenGoesOn) {
+  SequenceLearner<int, double> learner({10, 11, 12, 13, 14, 15});
+  for (Entropy e = 0; e < 5; ++e) ASSERT_TRUE(learner.ask(e));  // 10..14 asked
+  learner.tell(10, 0.5);
+  learner.fail(12);
+  learner.tell(13, 1.5);  // 11 and 14 still pending
+
+  SequenceLearner<int, double> loaded({10, 11, 12, 13, 14, 15});
+  loaded.load(nlohmann::json::parse(learner.save().dump()));
+  EXPECT_EQ(loaded.result(0), 0.5);
+  EXPECT_TRUE(loaded.failed(2));
+  EXPECT_EQ(loaded.result(3), 1.5);
+  EXPECT_NEAR(loaded.loss(), 0.5, 1e-12);
+  EXPECT_EQ(loaded.ask(2, 0), (std::vector<int>{11, 14}));
+  EXPECT_EQ(loaded.ask(0), 15);
+  EXPECT_EQ(loaded.ask(1), std::nullopt);
+  for (int x : {11, 14, 15}) loaded.tell(x, x * 1.0);
+  EXPECT_TRUE(loaded.done());
+  EXPECT_EQ(loaded.result(1), 11.0);
+}
+
+TEST(SequenceLearner, ALoadRefusesAStateOfAnotherSequence) {
+  SequenceLearner<int, double> learner({1, 2, 3});
+  learner.tell(*learner.ask(0), 4.0);
+  const auto state = learner.save();
+  SequenceLearner<int, double> shorter({1, 2});
+  EXPECT_THROW(shorter.load(state), StateError);
+  SequenceLearner<int, double> other({1, 5, 3});
+  try {
+    other.load(state);
+    ADD_FAILURE() << "loaded a state of another sequence";
+  } catch (const StateError& e) {
+    EXPECT_NE(std::string(e.what()).find("point 1 differs"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(other.ask(0), 1);  // nothing was loaded
 }
 
 TEST(SequenceLearner, ParallelRunFillsEverySlot) {

@@ -472,7 +472,7 @@ class PyAverageLearner1D {
   py::dict rescaled_error() const {
     const nlohmann::json saved = learner_.save();
     std::vector<std::pair<double, double>> entries;
-    for (const auto& point : saved.at("points")) {
+    for (const auto& point : state_payload(saved).at("points")) {
       if (auto r = decode<std::optional<double>>(point.at("rescaled_error"))) {
         entries.emplace_back(decode<double>(point.at("x")), *r);
       }

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <taskmaster/learners/saved_state.hpp>
+
 namespace taskmaster::python {
 
 namespace py = pybind11;
@@ -100,11 +102,17 @@ inline py::object output_object(const double* values, std::size_t n, bool scalar
 
 /// Rethrows a library error as the exception python-adaptive raises in the
 /// same situation (pybind11 maps std::invalid_argument to ValueError itself;
-/// logic errors such as loading into a used learner are ValueErrors too).
+/// logic errors are ValueErrors too). A state that cannot be loaded raises
+/// taskmaster.StateError, a ValueError.
 template <class F>
 decltype(auto) translate_errors(F&& f) {
   try {
     return f();
+  } catch (const StateError& e) {
+    const py::object type =
+        py::module_::import("taskmaster.learner.base_learner").attr("StateError");
+    PyErr_SetString(type.ptr(), e.what());
+    throw py::error_already_set();
   } catch (const std::logic_error& e) {
     throw py::value_error(e.what());
   } catch (const nlohmann::json::exception& e) {

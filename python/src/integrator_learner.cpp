@@ -119,7 +119,7 @@ class PyIntegratorLearner {
   py::set pending_points() const {
     const nlohmann::json saved = learner_.save();
     py::set out;
-    for (const auto& node : saved.at("nodes")) {
+    for (const auto& node : state_payload(saved).at("nodes")) {
       if (!node.at(1).get<bool>()) out.add(new_float(decode<double>(node.at(0))));
     }
     return out;
@@ -129,7 +129,8 @@ class PyIntegratorLearner {
   /// estimates make up igral (python-adaptive's approximating_intervals),
   /// or of those still refined (its ivals).
   py::list intervals(bool approximating) const {
-    const nlohmann::json saved = learner_.save();
+    const nlohmann::json state = learner_.save();
+    const nlohmann::json& saved = state_payload(state);
     const auto& all = saved.at("intervals");
     std::vector<std::int32_t> chosen;
     if (approximating) {

@@ -375,7 +375,7 @@ class PyLearnerND {
     }
     // The pending points are those the saved changes left pending.
     pending_ = py::set();
-    for (const auto& change : state.at("changes")) {
+    for (const auto& change : state_payload(state).at("changes")) {
       const auto kind_name = change.at(0).get<std::string>();
       if (kind_name == "remove_unfinished") {
         pending_.attr("clear")();

@@ -18,6 +18,7 @@ from .learner import (
     Learner2D,
     LearnerND,
     SequenceLearner,
+    StateError,
     make_datasaver,
 )
 from .learner.base_learner import uses_nth_neighbors
@@ -60,6 +61,7 @@ __all__ = [
     "Sequential",
     "Simulated",
     "SequenceLearner",
+    "StateError",
     "Slurm",
     "Vectorized",
     "WorkerProgram",

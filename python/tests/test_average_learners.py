@@ -152,7 +152,7 @@ def test_average_takes_seeds_through_the_learners_counter() -> None:
     learner = AverageLearner(noise, atol=1e-9)
     step(learner, noise, 500)
     learner.ask(3)
-    state = json.loads(learner._state()[0])
+    state = json.loads(learner._state()[0])["payload"]
     assert state["next"] == 503 and state["pending"] == [500, 501, 502]
 
 

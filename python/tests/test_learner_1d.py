@@ -284,6 +284,21 @@ def test_pickle_round_trip_asks_the_same_points() -> None:
     assert asks(copy, 50) == asks(learner, 50)
 
 
+def test_a_state_that_cannot_be_loaded_raises_state_error() -> None:
+    learner = Learner1D(peak, (-1, 1))
+    run_sequentially(learner, 20)
+    text, kind, vdim = learner._state()
+    newer = json.loads(text)
+    newer["version"] += 1
+    with pytest.raises(taskmaster.StateError, match="newer") as raised:
+        Learner1D(peak, (-1, 1))._load_state(json.dumps(newer), kind, vdim, {})
+    assert isinstance(raised.value, ValueError)  # as python-adaptive raises
+    with pytest.raises(taskmaster.StateError, match="already holds data"):
+        learner._load_state(text, kind, vdim, {})
+    with pytest.raises(taskmaster.StateError, match="bounds"):
+        Learner1D(peak, (0, 1))._load_state(text, kind, vdim, {})
+
+
 def test_pickle_keeps_a_lambda_function() -> None:
     scale = 3.0
     learner = Learner1D(lambda x: scale * x, (0, 1))

@@ -12,6 +12,7 @@
 #include <numbers>
 
 #include "taskmaster/history/codec.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 namespace {
@@ -102,8 +103,6 @@ cquad::Vector coefficients(cquad::Vector fx, std::size_t depth) {
   if (!dropped.empty()) downdate(c, dropped, depth);
   return c;
 }
-
-nlohmann::json number(double v) { return nlohmann::json::parse(encode(v)); }
 
 }  // namespace
 
@@ -640,9 +639,9 @@ nlohmann::json IntegratorLearner::save() const {
   json intervals = json::array();
   for (const Interval& iv : intervals_) {
     json c = json::array();
-    for (double v : iv.c) c.push_back(number(v));
-    intervals.push_back({{"a", number(iv.a)},
-                         {"b", number(iv.b)},
+    for (double v : iv.c) c.push_back(saved_number(v));
+    intervals.push_back({{"a", saved_number(iv.a)},
+                         {"b", saved_number(iv.b)},
                          {"depth", iv.depth},
                          {"rdepth", iv.rdepth},
                          {"ndiv", iv.ndiv},
@@ -651,9 +650,9 @@ nlohmann::json IntegratorLearner::save() const {
                          {"children", {iv.children[0], iv.children[1]}},
                          {"removed", iv.removed},
                          {"queued", iv.queued},
-                         {"c00", number(iv.c00)},
-                         {"igral", number(iv.igral)},
-                         {"err", number(iv.err)},
+                         {"c00", saved_number(iv.c00)},
+                         {"igral", saved_number(iv.igral)},
+                         {"err", saved_number(iv.err)},
                          {"c", std::move(c)},
                          {"leaves", iv.leaves_given_up ? json(nullptr) : json(iv.leaves)}});
   }
@@ -661,113 +660,113 @@ nlohmann::json IntegratorLearner::save() const {
   for (const Node& node : nodes_) {
     json refs = json::array();
     for (const NodeRef& ref : node.refs) refs.push_back({ref.interval, ref.grid_index});
-    nodes.push_back({number(node.x), node.known, number(node.y), node.handed_out, std::move(refs)});
+    nodes.push_back(
+        {saved_number(node.x), node.known, saved_number(node.y), node.handed_out, std::move(refs)});
   }
-  return {{"kind", "IntegratorLearner"},
-          {"bounds", {number(a_), number(b_)}},
-          {"tol", number(tol_)},
-          {"max_intervals", max_intervals_},
-          {"intervals", std::move(intervals)},
-          {"active", active_},
-          {"priority_split", priority_split_},
-          {"stack", json(std::vector<std::int32_t>(stack_.begin(), stack_.end()))},
-          {"nodes", std::move(nodes)}};
+  return seal_state(state_kind, state_version,
+                    {{"bounds", {saved_number(a_), saved_number(b_)}},
+                     {"tol", saved_number(tol_)},
+                     {"max_intervals", max_intervals_},
+                     {"intervals", std::move(intervals)},
+                     {"active", active_},
+                     {"priority_split", priority_split_},
+                     {"stack", json(std::vector<std::int32_t>(stack_.begin(), stack_.end()))},
+                     {"nodes", std::move(nodes)}});
 }
 
-void IntegratorLearner::load(const nlohmann::json& saved) {
-  try {
-    const double a = decode<double>(saved.at("bounds").at(0));
-    const double b = decode<double>(saved.at("bounds").at(1));
-    const double tol = decode<double>(saved.at("tol"));
-    if (a != a_ || b != b_ || tol != tol_) {
-      throw std::invalid_argument(fmt::format(
-          "IntegratorLearner::load: saved for [{}, {}] with tol {}, but this learner has "
-          "[{}, {}] with tol {}",
-          a, b, tol, a_, b_, tol_));
-    }
-    IntegratorLearner fresh(a_, b_, tol_);
-    fresh.intervals_.clear();
-    fresh.scratch_marks_.clear();
-    fresh.active_.clear();
-    fresh.nodes_.clear();
-    fresh.node_of_x_.clear();
-    fresh.stack_.clear();
-    fresh.max_intervals_ = saved.at("max_intervals").get<std::size_t>();
-    for (const auto& j : saved.at("intervals")) {
-      Interval iv;
-      iv.a = decode<double>(j.at("a"));
-      iv.b = decode<double>(j.at("b"));
-      iv.depth = j.at("depth").get<int>();
-      iv.rdepth = j.at("rdepth").get<int>();
-      iv.ndiv = j.at("ndiv").get<int>();
-      iv.depth_complete = j.at("depth_complete").get<int>();
-      iv.parent = j.at("parent").get<std::int32_t>();
-      iv.children[0] = j.at("children").at(0).get<std::int32_t>();
-      iv.children[1] = j.at("children").at(1).get<std::int32_t>();
-      iv.removed = j.at("removed").get<bool>();
-      iv.queued = j.at("queued").get<bool>();
-      iv.c00 = decode<double>(j.at("c00"));
-      iv.igral = decode<double>(j.at("igral"));
-      iv.err = decode<double>(j.at("err"));
-      const auto& c = j.at("c");
-      for (std::size_t k = 0; k < max_nodes; ++k) iv.c[k] = decode<double>(c.at(k));
-      const auto& leaves = j.at("leaves");
-      iv.leaves_given_up = leaves.is_null();
-      if (!leaves.is_null()) iv.leaves = leaves.get<std::vector<std::int32_t>>();
-      fresh.intervals_.push_back(std::move(iv));
-      fresh.scratch_marks_.push_back(0);
-    }
-    const auto count = static_cast<std::int32_t>(fresh.intervals_.size());
-    auto check_index = [](std::int32_t i, std::int32_t size, const char* what) {
-      if (i < 0 || i >= size) {
-        throw std::invalid_argument(
-            fmt::format("IntegratorLearner::load: {} index {} out of range", what, i));
-      }
-    };
-    for (const auto& j : saved.at("active")) {
-      const auto i = j.get<std::int32_t>();
-      check_index(i, count, "interval");
-      fresh.activate(i);
-    }
-    for (const auto& j : saved.at("priority_split")) {
-      const auto i = j.get<std::int32_t>();
-      check_index(i, count, "interval");
-      fresh.priority_split_.push_back(i);
-    }
-    for (const auto& j : saved.at("nodes")) {
-      Node node;
-      node.x = decode<double>(j.at(0));
-      node.known = j.at(1).get<bool>();
-      node.y = decode<double>(j.at(2));
-      node.handed_out = j.at(3).get<bool>();
-      for (const auto& ref : j.at(4)) {
-        NodeRef r{ref.at(0).get<std::int32_t>(), ref.at(1).get<std::int32_t>()};
-        check_index(r.interval, count, "interval");
-        check_index(r.grid_index, static_cast<std::int32_t>(max_nodes), "grid");
-        if (node.known) {
-          Interval& iv = fresh.intervals_[r.interval];
-          iv.values[r.grid_index] = node.y;
-          iv.known |= std::uint64_t{1} << r.grid_index;
-        }
-        node.refs.push_back(r);
-      }
-      if (node.known) ++fresh.told_;
-      if (node.handed_out && !node.known) ++fresh.outstanding_;
-      fresh.node_of_x_.emplace(node.x, static_cast<std::int32_t>(fresh.nodes_.size()));
-      fresh.nodes_.push_back(std::move(node));
-    }
-    const auto node_count = static_cast<std::int32_t>(fresh.nodes_.size());
-    for (const auto& j : saved.at("stack")) {
-      const auto i = j.get<std::int32_t>();
-      check_index(i, node_count, "node");
-      fresh.stack_.push_back(i);
-    }
-    fresh.sums_stale_ = true;
-    *this = std::move(fresh);
-  } catch (const nlohmann::json::exception& e) {
+void IntegratorLearner::load(const nlohmann::json& state) {
+  load_state(state, state_kind, state_version, told_ == 0 && outstanding_ == 0,
+             [this](const nlohmann::json& saved, int) { load_payload(saved); });
+}
+
+void IntegratorLearner::load_payload(const nlohmann::json& saved) {
+  const double a = read_saved_number(saved.at("bounds").at(0));
+  const double b = read_saved_number(saved.at("bounds").at(1));
+  const double tol = read_saved_number(saved.at("tol"));
+  if (a != a_ || b != b_ || tol != tol_) {
     throw std::invalid_argument(
-        fmt::format("IntegratorLearner::load: malformed saved state: {}", e.what()));
+        fmt::format("saved for [{}, {}] with tol {}, but this learner has "
+                    "[{}, {}] with tol {}",
+                    a, b, tol, a_, b_, tol_));
   }
+  IntegratorLearner fresh(a_, b_, tol_);
+  fresh.intervals_.clear();
+  fresh.scratch_marks_.clear();
+  fresh.active_.clear();
+  fresh.nodes_.clear();
+  fresh.node_of_x_.clear();
+  fresh.stack_.clear();
+  fresh.max_intervals_ = saved.at("max_intervals").get<std::size_t>();
+  for (const auto& j : saved.at("intervals")) {
+    Interval iv;
+    iv.a = read_saved_number(j.at("a"));
+    iv.b = read_saved_number(j.at("b"));
+    iv.depth = j.at("depth").get<int>();
+    iv.rdepth = j.at("rdepth").get<int>();
+    iv.ndiv = j.at("ndiv").get<int>();
+    iv.depth_complete = j.at("depth_complete").get<int>();
+    iv.parent = j.at("parent").get<std::int32_t>();
+    iv.children[0] = j.at("children").at(0).get<std::int32_t>();
+    iv.children[1] = j.at("children").at(1).get<std::int32_t>();
+    iv.removed = j.at("removed").get<bool>();
+    iv.queued = j.at("queued").get<bool>();
+    iv.c00 = read_saved_number(j.at("c00"));
+    iv.igral = read_saved_number(j.at("igral"));
+    iv.err = read_saved_number(j.at("err"));
+    const auto& c = j.at("c");
+    for (std::size_t k = 0; k < max_nodes; ++k) iv.c[k] = read_saved_number(c.at(k));
+    const auto& leaves = j.at("leaves");
+    iv.leaves_given_up = leaves.is_null();
+    if (!leaves.is_null()) iv.leaves = leaves.get<std::vector<std::int32_t>>();
+    fresh.intervals_.push_back(std::move(iv));
+    fresh.scratch_marks_.push_back(0);
+  }
+  const auto count = static_cast<std::int32_t>(fresh.intervals_.size());
+  auto check_index = [](std::int32_t i, std::int32_t size, const char* what) {
+    if (i < 0 || i >= size) {
+      throw std::invalid_argument(fmt::format("{} index {} out of range", what, i));
+    }
+  };
+  for (const auto& j : saved.at("active")) {
+    const auto i = j.get<std::int32_t>();
+    check_index(i, count, "interval");
+    fresh.activate(i);
+  }
+  for (const auto& j : saved.at("priority_split")) {
+    const auto i = j.get<std::int32_t>();
+    check_index(i, count, "interval");
+    fresh.priority_split_.push_back(i);
+  }
+  for (const auto& j : saved.at("nodes")) {
+    Node node;
+    node.x = read_saved_number(j.at(0));
+    node.known = j.at(1).get<bool>();
+    node.y = read_saved_number(j.at(2));
+    node.handed_out = j.at(3).get<bool>();
+    for (const auto& ref : j.at(4)) {
+      NodeRef r{ref.at(0).get<std::int32_t>(), ref.at(1).get<std::int32_t>()};
+      check_index(r.interval, count, "interval");
+      check_index(r.grid_index, static_cast<std::int32_t>(max_nodes), "grid");
+      if (node.known) {
+        Interval& iv = fresh.intervals_[r.interval];
+        iv.values[r.grid_index] = node.y;
+        iv.known |= std::uint64_t{1} << r.grid_index;
+      }
+      node.refs.push_back(r);
+    }
+    if (node.known) ++fresh.told_;
+    if (node.handed_out && !node.known) ++fresh.outstanding_;
+    fresh.node_of_x_.emplace(node.x, static_cast<std::int32_t>(fresh.nodes_.size()));
+    fresh.nodes_.push_back(std::move(node));
+  }
+  const auto node_count = static_cast<std::int32_t>(fresh.nodes_.size());
+  for (const auto& j : saved.at("stack")) {
+    const auto i = j.get<std::int32_t>();
+    check_index(i, node_count, "node");
+    fresh.stack_.push_back(i);
+  }
+  fresh.sums_stale_ = true;
+  *this = std::move(fresh);
 }
 
 }  // namespace taskmaster

@@ -13,9 +13,9 @@
 
 #include "mesh_proposal.hpp"
 #include "point_table_2d.hpp"
-#include "saved_number.hpp"
 #include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_2d.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 #include "triangle_mesh_2d.hpp"
 
 namespace taskmaster::detail {
@@ -489,65 +489,53 @@ nlohmann::json Learner2DCore::save() const {
       }
     }
   }
-  return {{"learner", "Learner2D"}, {"version", 1},
-          {"bounds", m.bounds},     {"aspect_ratio", m.aspect_ratio},
-          {"loss", m.loss.name},    {"vdim", m.vdim},
-          {"changes", changes}};
+  return seal_state(state_kind, state_version,
+                    {{"bounds", m.bounds},
+                     {"aspect_ratio", m.aspect_ratio},
+                     {"loss", m.loss.name},
+                     {"vdim", m.vdim},
+                     {"changes", std::move(changes)}});
 }
 
 void Learner2DCore::load(const nlohmann::json& state) {
   Impl& m = *impl_;
-  if (!m.records.empty()) {
-    throw std::invalid_argument("Learner2D::load: the learner must be new (nothing told or asked)");
-  }
-  try {
-    if (state.at("learner") != "Learner2D" || state.at("version") != 1) {
-      throw std::invalid_argument(
-          fmt::format("Learner2D::load: not a saved Learner2D (version 1): learner {}, version {}",
-                      state.at("learner").dump(), state.at("version").dump()));
-    }
-    const auto bounds = state.at("bounds").get<Bounds2D>();
-    const double aspect = state.at("aspect_ratio").get<double>();
-    const auto loss = state.at("loss").get<std::string>();
-    if (bounds != m.bounds || aspect != m.aspect_ratio || loss != m.loss.name) {
-      throw std::invalid_argument(fmt::format(
-          "Learner2D::load: saved with bounds {}, aspect ratio {}, loss {}; this learner has "
-          "bounds {}, aspect ratio {}, loss {}",
-          state.at("bounds").dump(), aspect, loss, nlohmann::json(m.bounds).dump(), m.aspect_ratio,
-          m.loss.name));
-    }
-    const auto point = [](const nlohmann::json& c) {
-      return Point2{c.at(1).get<double>(), c.at(2).get<double>()};
-    };
-    const auto values = [](const nlohmann::json& a) {
-      std::vector<double> v;
-      for (const auto& e : a) v.push_back(decode<double>(e));
-      return v;
-    };
-    for (const auto& c : state.at("changes")) {
-      const auto kind = c.at(0).get<std::string>();
-      if (kind == "pending") {
-        const auto value = c.size() > 3 ? values(c.at(3)) : std::vector<double>{};
-        m.tell_pending(point(c), {}, &value);
-      } else if (kind == "tell") {
-        m.tell(point(c), values(c.at(3)));
-      } else if (kind == "fail") {
-        m.fail(point(c));
-      } else if (kind == "remove_unfinished") {
-        m.remove_unfinished();
-      } else if (kind == "tell_many") {
-        std::vector<Point2> xs;
-        for (const auto& p : c.at(1)) xs.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
-        m.tell_many(xs, values(c.at(2)));
-      } else {
-        throw std::invalid_argument(fmt::format("Learner2D::load: unknown change {}", c.dump()));
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(fmt::format("Learner2D::load: malformed state: {}", e.what()));
-  } catch (const CodecError& e) {
-    throw std::invalid_argument(fmt::format("Learner2D::load: malformed state: {}", e.what()));
-  }
+  load_state(
+      state, state_kind, state_version, m.records.empty(), [&m](const nlohmann::json& saved, int) {
+        const auto bounds = saved.at("bounds").get<Bounds2D>();
+        const double aspect = saved.at("aspect_ratio").get<double>();
+        const auto loss = saved.at("loss").get<std::string>();
+        if (bounds != m.bounds || aspect != m.aspect_ratio || loss != m.loss.name) {
+          throw std::invalid_argument(fmt::format(
+              "saved with bounds {}, aspect ratio {}, loss {}; this learner has bounds {}, aspect "
+              "ratio {}, loss {}",
+              saved.at("bounds").dump(), aspect, loss, nlohmann::json(m.bounds).dump(),
+              m.aspect_ratio, m.loss.name));
+        }
+        const auto point = [](const nlohmann::json& c) {
+          return Point2{c.at(1).get<double>(), c.at(2).get<double>()};
+        };
+        const auto values = [](const nlohmann::json& a) { return decode<std::vector<double>>(a); };
+        for (const auto& c : saved.at("changes")) {
+          const auto kind = c.at(0).get<std::string>();
+          if (kind == "pending") {
+            const auto value = c.size() > 3 ? values(c.at(3)) : std::vector<double>{};
+            m.tell_pending(point(c), {}, &value);
+          } else if (kind == "tell") {
+            m.tell(point(c), values(c.at(3)));
+          } else if (kind == "fail") {
+            m.fail(point(c));
+          } else if (kind == "remove_unfinished") {
+            m.remove_unfinished();
+          } else if (kind == "tell_many") {
+            std::vector<Point2> xs;
+            for (const auto& p : c.at(1))
+              xs.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
+            m.tell_many(xs, values(c.at(2)));
+          } else {
+            throw std::invalid_argument(fmt::format("unknown change {}", json_excerpt(c)));
+          }
+        }
+      });
 }
 
 }  // namespace taskmaster::detail

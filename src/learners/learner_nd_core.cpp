@@ -28,10 +28,10 @@
 #include <fmt/ranges.h>
 
 #include "mesh_proposal.hpp"
-#include "saved_number.hpp"
 #include "simplex_losses.hpp"
 #include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster::detail {
 
@@ -883,53 +883,41 @@ std::size_t LearnerNDCore::simplex_count() const {
 }
 
 nlohmann::json LearnerNDCore::save() const {
-  return {{"learner", "LearnerND"},   {"version", 1},        {"bounds", impl_->bounds},
-          {"loss", impl_->loss.name}, {"vdim", impl_->vdim}, {"changes", impl_->changes.to_json()}};
+  return seal_state(state_kind, state_version,
+                    {{"bounds", impl_->bounds},
+                     {"loss", impl_->loss.name},
+                     {"vdim", impl_->vdim},
+                     {"changes", impl_->changes.to_json()}});
 }
 
 void LearnerNDCore::load(const nlohmann::json& state) {
   Impl& m = *impl_;
-  if (!m.changes.empty()) {
-    throw std::invalid_argument("LearnerND::load: the learner must be new (nothing told or asked)");
-  }
-  try {
-    if (state.at("learner") != "LearnerND" || state.at("version") != 1) {
-      throw std::invalid_argument(
-          fmt::format("LearnerND::load: not a saved LearnerND (version 1): learner {}, version {}",
-                      state.at("learner").dump(), state.at("version").dump()));
-    }
-    const auto bounds = state.at("bounds").get<std::vector<std::array<double, 2>>>();
-    const auto loss = state.at("loss").get<std::string>();
-    if (bounds != m.bounds || loss != m.loss.name) {
-      throw std::invalid_argument(fmt::format(
-          "LearnerND::load: saved with bounds {} and loss {}; this learner has bounds "
-          "{} and loss {}",
-          state.at("bounds").dump(), loss, nlohmann::json(m.bounds).dump(), m.loss.name));
-    }
-    for (const auto& c : state.at("changes")) {
-      const auto kind = c.at(0).get<std::string>();
-      if (kind == "pending") {
-        std::vector<double> value;
-        if (c.size() > 2)
-          for (const auto& v : c.at(2)) value.push_back(decode<double>(v));
-        m.tell_pending(c.at(1).get<std::vector<double>>(), CellRef(), &value);
-      } else if (kind == "tell") {
-        std::vector<double> values;
-        for (const auto& v : c.at(2)) values.push_back(decode<double>(v));
-        m.tell(c.at(1).get<std::vector<double>>(), values);
-      } else if (kind == "fail") {
-        m.fail(c.at(1).get<std::vector<double>>());
-      } else if (kind == "remove_unfinished") {
-        m.remove_unfinished();
-      } else {
-        throw std::invalid_argument(fmt::format("LearnerND::load: unknown change {}", c.dump()));
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(fmt::format("LearnerND::load: malformed state: {}", e.what()));
-  } catch (const CodecError& e) {
-    throw std::invalid_argument(fmt::format("LearnerND::load: malformed state: {}", e.what()));
-  }
+  load_state(
+      state, state_kind, state_version, m.changes.empty(), [&m](const nlohmann::json& saved, int) {
+        const auto bounds = saved.at("bounds").get<std::vector<std::array<double, 2>>>();
+        const auto loss = saved.at("loss").get<std::string>();
+        if (bounds != m.bounds || loss != m.loss.name) {
+          throw std::invalid_argument(fmt::format(
+              "saved with bounds {} and loss {}; this learner has bounds {} and loss {}",
+              saved.at("bounds").dump(), loss, nlohmann::json(m.bounds).dump(), m.loss.name));
+        }
+        for (const auto& c : saved.at("changes")) {
+          const auto kind = c.at(0).get<std::string>();
+          if (kind == "pending") {
+            const auto value =
+                c.size() > 2 ? decode<std::vector<double>>(c.at(2)) : std::vector<double>{};
+            m.tell_pending(c.at(1).get<std::vector<double>>(), CellRef(), &value);
+          } else if (kind == "tell") {
+            m.tell(c.at(1).get<std::vector<double>>(), decode<std::vector<double>>(c.at(2)));
+          } else if (kind == "fail") {
+            m.fail(c.at(1).get<std::vector<double>>());
+          } else if (kind == "remove_unfinished") {
+            m.remove_unfinished();
+          } else {
+            throw std::invalid_argument(fmt::format("unknown change {}", json_excerpt(c)));
+          }
+        }
+      });
 }
 
 }  // namespace taskmaster::detail

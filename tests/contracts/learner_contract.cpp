@@ -1,12 +1,15 @@
 // The contract every learner keeps, checked over every learner: a parallel
 // run replays exactly, a saved state loads into a learner that asks what the
-// original would have asked, pending points are not asked again, failed
-// points and NaN results do not stop a run, and batches of 1 to 100 points
-// are served. A new learner gets the whole suite from one case below (how to
-// build it, what to evaluate) and one line in `LearnerCases`.
+// original would have asked (and a state of another kind, of a newer
+// version, cut short, or loaded into a learner that holds data is refused
+// with a StateError), pending points are not asked again, failed points and
+// NaN results do not stop a run, and batches of 1 to 100 points are served. A new learner gets the
+// whole suite from one case below (how to build it, what to evaluate) and one line in
+// `LearnerCases`.
 #include <gtest/gtest.h>
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -152,12 +155,6 @@ constexpr bool loss_may_be_nan = requires {
   requires Case::loss_may_be_nan;
 };
 
-template <class L>
-constexpr bool saves = requires(const L& l, L& m, const nlohmann::json& j) {
-  { l.save() } -> std::convertible_to<nlohmann::json>;
-  m.load(j);
-};
-
 template <class Case>
 class LearnerContract : public ::testing::Test {
  protected:
@@ -170,6 +167,13 @@ class LearnerContract : public ::testing::Test {
   /// Evaluates `count` points one by one in this thread.
   static void feed(L& learner, std::uint64_t count) {
     evaluate(SerialMaster<X, Y>(Case::f), learner, stop::points(count), {.keep_history = false});
+  }
+
+  /// A state saved halfway through a run, through text as from a file.
+  static nlohmann::json saved_halfway() {
+    L learner = Case::make();
+    feed(learner, points / 2);
+    return nlohmann::json::parse(learner.save().dump());
   }
 };
 
@@ -188,14 +192,14 @@ TYPED_TEST(LearnerContract, AParallelRunReplaysExactly) {
   L fresh = TypeParam::make();
   const Progress replayed = replay(summary.history, fresh);  // checks every ask
   EXPECT_EQ(replayed.told, summary.progress.told);
-  if constexpr (saves<L>) {
+  if constexpr (SavableLearner<L>) {
     EXPECT_EQ(fresh.save(), learner.save());
   }
 }
 
 TYPED_TEST(LearnerContract, ASavedStateLoadsAndAsksWhatTheOriginalWould) {
   using L = typename TestFixture::L;
-  if constexpr (!saves<L>) {
+  if constexpr (!SavableLearner<L>) {
     GTEST_SKIP() << "this learner does not save its state";
   } else {
     L original = TypeParam::make();
@@ -315,18 +319,20 @@ std::string case_name() {
   return colons == std::string::npos ? type : type.substr(colons + 2);
 }
 
-// A state saved by the library as it was, with the points the learner then
-// asked (each told f(x)): the learner of today must load it and ask the
-// same. TASKMASTER_WRITE_SAVED_STATES=1 writes the files instead, for a
-// learner that has none yet.
+// States saved by the library as it was, with the points the learner then
+// asked (each told f(x)): the learner of today must load them and ask the
+// same. saved_states/ holds states written before they had an envelope,
+// saved_states/sealed/ states with one. TASKMASTER_WRITE_SAVED_STATES=1
+// writes the file of the newest layout for a learner that has none yet
+// (never over an existing one).
 TYPED_TEST(LearnerContract, AStateSavedEarlierStillLoadsAndAsksTheSame) {
   using L = typename TestFixture::L;
-  if constexpr (!saves<L>) {
+  if constexpr (!SavableLearner<L>) {
     GTEST_SKIP() << "this learner does not save its state";
   } else {
-    const auto file =
-        std::filesystem::path(TEST_DATA_DIR) / "saved_states" / (case_name() + ".json");
-    if (std::getenv("TASKMASTER_WRITE_SAVED_STATES") != nullptr) {
+    const auto root = std::filesystem::path(TEST_DATA_DIR) / "saved_states";
+    const auto newest = root / "sealed" / (case_name() + ".json");
+    if (std::getenv("TASKMASTER_WRITE_SAVED_STATES") != nullptr && !exists(newest)) {
       L learner = TypeParam::make();
       TestFixture::feed(learner, 60);
       nlohmann::json saved{{"state", learner.save()}, {"then_asked", nlohmann::json::array()}};
@@ -336,23 +342,227 @@ TYPED_TEST(LearnerContract, AStateSavedEarlierStillLoadsAndAsksTheSame) {
         saved["then_asked"].push_back(nlohmann::json::parse(encode(*x)));
         learner.tell(*x, TypeParam::f(*x));
       }
-      std::filesystem::create_directories(file.parent_path());
-      std::ofstream(file) << saved.dump(1) << "\n";
+      std::filesystem::create_directories(newest.parent_path());
+      std::ofstream(newest) << saved.dump(1) << "\n";
     }
-    std::ifstream in(file);
-    ASSERT_TRUE(in) << "no saved state " << file;
-    const nlohmann::json saved = nlohmann::json::parse(in);
-    L learner = TypeParam::make();
-    learner.load(saved.at("state"));
-    const auto& then_asked = saved.at("then_asked");
-    ASSERT_FALSE(then_asked.empty());
-    for (std::size_t step = 0; step < then_asked.size(); ++step) {
-      const auto x = learner.ask(step);
-      ASSERT_TRUE(x.has_value()) << "ask " << step;
-      EXPECT_EQ(nlohmann::json::parse(encode(*x)), then_asked[step]) << "ask " << step;
-      learner.tell(*x, TypeParam::f(*x));
+    std::size_t files = 0;
+    for (const auto& file : {root / (case_name() + ".json"), newest}) {
+      if (!exists(file)) continue;  // a learner that saved nothing then
+      SCOPED_TRACE(file.string());
+      ++files;
+      std::ifstream in(file);
+      const nlohmann::json saved = nlohmann::json::parse(in);
+      L learner = TypeParam::make();
+      learner.load(saved.at("state"));
+      const auto& then_asked = saved.at("then_asked");
+      ASSERT_FALSE(then_asked.empty());
+      for (std::size_t step = 0; step < then_asked.size(); ++step) {
+        const auto x = learner.ask(step);
+        ASSERT_TRUE(x.has_value()) << "ask " << step;
+        EXPECT_EQ(nlohmann::json::parse(encode(*x)), then_asked[step]) << "ask " << step;
+        learner.tell(*x, TypeParam::f(*x));
+      }
+    }
+    EXPECT_GT(files, 0U) << "no saved state for " << case_name() << " in " << root;
+  }
+}
+
+// --- what a load refuses ------------------------------------------------------
+
+/// `text` cut at its middle, as a file whose writing stopped there, then
+/// closed so that it still parses: it ends after the last complete value
+/// before the middle.
+nlohmann::json cut_short(const std::string& text) {
+  std::vector<char> open;
+  std::size_t last_complete = 0;
+  std::vector<char> open_at_last;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size() / 2; ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      open.push_back(c);
+    } else if (c == ']' || c == '}') {
+      open.pop_back();
+    } else if (c == ',') {
+      last_complete = i;
+      open_at_last = open;
     }
   }
+  std::string cut = text.substr(0, last_complete);
+  for (auto it = open_at_last.rbegin(); it != open_at_last.rend(); ++it)
+    cut += *it == '[' ? ']' : '}';
+  return nlohmann::json::parse(cut);
+}
+
+/// Whether a message says `part`, with the message when it does not.
+::testing::AssertionResult mentions(const std::string& message, const std::string& part) {
+  if (message.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << message << "\" does not say \"" << part << "\"";
+}
+
+/// Runs `load` and returns the StateError it throws (fails the test if it
+/// throws none or another).
+template <class Load>
+std::optional<StateError> refusal(Load&& load) {
+  try {
+    load();
+  } catch (const StateError& e) {
+    return e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not a StateError: " << e.what();
+    return std::nullopt;
+  }
+  ADD_FAILURE() << "the state was loaded";
+  return std::nullopt;
+}
+
+TYPED_TEST(LearnerContract, SaveWritesTheEnvelope) {
+  using L = typename TestFixture::L;
+  if constexpr (!SavableLearner<L>) {
+    GTEST_SKIP() << "this learner does not save its state";
+  } else {
+    const nlohmann::json state = TestFixture::saved_halfway();
+    EXPECT_EQ(state.at("kind"), L::state_kind);
+    EXPECT_EQ(state.at("version"), L::state_version);
+    EXPECT_TRUE(state.at("payload").is_object());
+    EXPECT_EQ(state.size(), 3U);
+  }
+}
+
+TYPED_TEST(LearnerContract, ALoadRefusesAStateOfAnotherKind) {
+  using L = typename TestFixture::L;
+  if constexpr (!SavableLearner<L>) {
+    GTEST_SKIP() << "this learner does not save its state";
+  } else {
+    nlohmann::json state = TestFixture::saved_halfway();
+    state["kind"] = "HalvingLearner";
+    L target = TypeParam::make();
+    const auto e = refusal([&] { target.load(state); });
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->expected_kind(), L::state_kind);
+    EXPECT_EQ(e->found_kind(), "HalvingLearner");
+    EXPECT_TRUE(mentions(e->what(), "HalvingLearner"));
+    EXPECT_TRUE(mentions(e->what(), std::string(L::state_kind)));
+  }
+}
+
+TYPED_TEST(LearnerContract, ALoadRefusesANewerVersion) {
+  using L = typename TestFixture::L;
+  if constexpr (!SavableLearner<L>) {
+    GTEST_SKIP() << "this learner does not save its state";
+  } else {
+    nlohmann::json state = TestFixture::saved_halfway();
+    const int newer = L::state_version + 1;
+    state["version"] = newer;
+    L target = TypeParam::make();
+    const auto e = refusal([&] { target.load(state); });
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->version(), newer);
+    EXPECT_EQ(e->found_kind(), L::state_kind);
+    EXPECT_TRUE(mentions(e->what(), "version " + std::to_string(newer)));
+    EXPECT_TRUE(mentions(e->what(), "newer"));
+  }
+}
+
+TYPED_TEST(LearnerContract, ALoadRefusesAStateCutShort) {
+  using L = typename TestFixture::L;
+  if constexpr (!SavableLearner<L>) {
+    GTEST_SKIP() << "this learner does not save its state";
+  } else {
+    const nlohmann::json state = TestFixture::saved_halfway();
+    {
+      SCOPED_TRACE("the whole state cut short (its version lost)");
+      L target = TypeParam::make();
+      const auto e = refusal([&] { target.load(cut_short(state.dump())); });
+      ASSERT_TRUE(e);
+      EXPECT_TRUE(mentions(e->what(), std::string(L::state_kind)));
+    }
+    {
+      SCOPED_TRACE("the payload cut short");
+      nlohmann::json cut = state;
+      cut["payload"] = cut_short(state.at("payload").dump());
+      L target = TypeParam::make();
+      const auto e = refusal([&] { target.load(cut); });
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->found_kind(), L::state_kind);
+      EXPECT_EQ(e->version(), L::state_version);
+      EXPECT_TRUE(mentions(e->what(), std::string(L::state_kind)));
+      EXPECT_TRUE(mentions(e->what(), "version " + std::to_string(L::state_version)));
+    }
+    for (const nlohmann::json& not_a_state :
+         {nlohmann::json(), nlohmann::json::array(), nlohmann::json::object()}) {
+      L target = TypeParam::make();
+      SCOPED_TRACE(not_a_state.dump());
+      EXPECT_TRUE(refusal([&] { target.load(not_a_state); }));
+    }
+  }
+}
+
+TYPED_TEST(LearnerContract, ALoadIntoALearnerThatHoldsDataIsRefusedAndChangesNothing) {
+  using L = typename TestFixture::L;
+  if constexpr (!SavableLearner<L>) {
+    GTEST_SKIP() << "this learner does not save its state";
+  } else {
+    const nlohmann::json state = TestFixture::saved_halfway();
+    L target = TypeParam::make();
+    TestFixture::feed(target, 5);
+    const nlohmann::json before = target.save();
+    const auto e = refusal([&] { target.load(state); });
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(mentions(e->what(), "already holds data"));
+    EXPECT_TRUE(mentions(e->what(), std::string(L::state_kind)));
+    EXPECT_EQ(target.save(), before);
+  }
+}
+
+// --- numbers in saved states ---------------------------------------------------
+
+TEST(SavedNumber, EveryDoubleReadsBackBitForBitThroughText) {
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                0.1,
+                                -1.0 / 3.0,
+                                1e308,
+                                -1e-308,
+                                std::numeric_limits<double>::denorm_min(),
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                std::numeric_limits<double>::epsilon(),
+                                std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity()};
+  std::uint64_t bits = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 2000; ++i) {
+    bits = bits * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double v = std::bit_cast<double>(bits);
+    if (!std::isnan(v)) values.push_back(v);
+  }
+  for (double v : values) {
+    const auto text = nlohmann::json{{"v", saved_number(v)}}.dump();
+    const double back = read_saved_number(nlohmann::json::parse(text).at("v"));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(back), std::bit_cast<std::uint64_t>(v)) << text;
+  }
+  EXPECT_TRUE(std::isnan(read_saved_number(nlohmann::json::parse(saved_number(nan()).dump()))));
+  EXPECT_EQ(saved_number(nan()), "nan");
+  EXPECT_EQ(saved_number(-std::numeric_limits<double>::infinity()), "-inf");
+}
+
+TEST(SavedNumber, ValuesKeepTheCodecLayout) {
+  const std::vector<std::pair<double, std::optional<double>>> value = {{0.5, std::nullopt},
+                                                                       {nan(), 2.0}};
+  const nlohmann::json j = saved_value(value);
+  EXPECT_EQ(j, nlohmann::json::parse(encode(value)));
+  const auto back = decode<std::vector<std::pair<double, std::optional<double>>>>(j);
+  EXPECT_EQ(back[0], value[0]);
+  EXPECT_TRUE(std::isnan(back[1].first));
+  EXPECT_EQ(back[1].second, 2.0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <vector>
 
@@ -60,6 +61,23 @@ concept LossLearner = Learner<L> && requires(const L& learner) {
 template <class L>
 concept FinishingLearner = Learner<L> && requires(const L& learner) {
   { learner.done() } -> std::convertible_to<bool>;
+};
+
+/// A learner whose state can be saved and loaded into a new learner made
+/// with the same parameters, which then asks what the original would have
+/// asked. `save()` returns the envelope `seal_state` writes (kind, version,
+/// payload) and `load(state)` checks it with `load_state`, throwing
+/// StateError for a state of another kind, a newer version, a malformed
+/// one, or when the learner already holds data (learners/saved_state.hpp).
+///
+/// @code
+/// static_assert(taskmaster::SavableLearner<taskmaster::Learner1D<double>>);
+/// @endcode
+template <class L>
+concept SavableLearner = Learner<L> &&
+    requires(const L& saved, L& target, const nlohmann::json& state) {
+  { saved.save() } -> std::same_as<nlohmann::json>;
+  target.load(state);
 };
 
 template <Learner L>

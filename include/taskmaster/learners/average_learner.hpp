@@ -12,12 +12,14 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -201,70 +203,36 @@ class AverageLearner {
   }
 
   [[nodiscard]] nlohmann::json save() const {
-    nlohmann::json j;
-    j["kind"] = "AverageLearner";
-    j["atol"] = json_number(atol_);
-    j["rtol"] = json_number(rtol_);
-    j["min_npoints"] = min_npoints_;
-    j["next"] = next_;
-    j["mean"] = json_number(mean_);
-    j["m2"] = json_number(m2_);
     nlohmann::json told_seeds = nlohmann::json::array();
     nlohmann::json pending_seeds = nlohmann::json::array();
-    for (const auto& [seed, y] : data()) told_seeds.push_back({seed, json_number(y)});
+    for (const auto& [seed, y] : data()) told_seeds.push_back({seed, saved_number(y)});
     for (std::uint64_t seed = 0; seed < next_; ++seed) {
       if (states_[seed] == pending) pending_seeds.push_back(seed);
     }
     for (const auto& [seed, entry] : ahead_) {
       if (entry.state == pending) pending_seeds.push_back(seed);
     }
-    j["data"] = std::move(told_seeds);
-    j["pending"] = std::move(pending_seeds);
-    return j;
+    return seal_state(state_kind, state_version,
+                      {{"atol", saved_number(atol_)},
+                       {"rtol", saved_number(rtol_)},
+                       {"min_npoints", min_npoints_},
+                       {"next", next_},
+                       {"mean", saved_number(mean_)},
+                       {"m2", saved_number(m2_)},
+                       {"data", std::move(told_seeds)},
+                       {"pending", std::move(pending_seeds)}});
   }
 
-  /// Restores what save() wrote into a learner made with the same
-  /// parameters (else std::invalid_argument).
-  void load(const nlohmann::json& saved) {
-    try {
-      if (decode<double>(saved.at("atol")) != atol_ || decode<double>(saved.at("rtol")) != rtol_ ||
-          saved.at("min_npoints").get<std::size_t>() != min_npoints_) {
-        throw std::invalid_argument(fmt::format(
-            "AverageLearner::load: saved with atol {}, rtol {}, min_npoints {}; this learner has "
-            "{}, {}, {}",
-            saved.at("atol").dump(), saved.at("rtol").dump(), saved.at("min_npoints").dump(), atol_,
-            rtol_, min_npoints_));
-      }
-      AverageLearner fresh(*this);
-      fresh.clear();
-      const auto next = saved.at("next").get<std::uint64_t>();
-      fresh.states_.assign(next, free);
-      fresh.values_.assign(next, 0.0);
-      fresh.next_ = next;
-      for (const auto& entry : saved.at("data")) {
-        const auto seed = entry.at(0).get<std::uint64_t>();
-        const double y = decode<double>(entry.at(1));
-        if (seed < next) {
-          fresh.states_[seed] = told;
-          fresh.values_[seed] = y;
-        } else {
-          fresh.ahead_[seed] = Ahead{told, y};
-        }
-        (std::isfinite(y) ? fresh.finite_ : fresh.nonfinite_) += 1;
-      }
-      for (const auto& entry : saved.at("pending")) fresh.tell_pending(entry.get<std::uint64_t>());
-      for (std::uint64_t seed = 0; seed < next; ++seed) {
-        if (fresh.states_[seed] == free) fresh.free_.insert(seed);
-      }
-      // The running statistics as they were, not recomputed: bit-identical.
-      fresh.mean_ = decode<double>(saved.at("mean"));
-      fresh.m2_ = decode<double>(saved.at("m2"));
-      *this = std::move(fresh);
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(
-          fmt::format("AverageLearner::load: malformed saved state: {}", e.what()));
-    }
+  /// Restores what save() wrote into a new learner made with the same
+  /// parameters (else StateError).
+  void load(const nlohmann::json& state) {
+    load_state(state, state_kind, state_version, next_ == 0 && ahead_.empty(),
+               [this](const nlohmann::json& saved, int) { load_payload(saved); });
   }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "AverageLearner";
+  static constexpr int state_version = 1;
 
  private:
   enum State : std::uint8_t { free, pending, told };
@@ -273,7 +241,41 @@ class AverageLearner {
     double y;
   };
 
-  static nlohmann::json json_number(double v) { return nlohmann::json::parse(encode(v)); }
+  void load_payload(const nlohmann::json& saved) {
+    if (read_saved_number(saved.at("atol")) != atol_ ||
+        read_saved_number(saved.at("rtol")) != rtol_ ||
+        saved.at("min_npoints").get<std::size_t>() != min_npoints_) {
+      throw std::invalid_argument(
+          fmt::format("saved with atol {}, rtol {}, min_npoints {}; this learner has {}, {}, {}",
+                      saved.at("atol").dump(), saved.at("rtol").dump(),
+                      saved.at("min_npoints").dump(), atol_, rtol_, min_npoints_));
+    }
+    AverageLearner fresh(*this);
+    fresh.clear();
+    const auto next = saved.at("next").get<std::uint64_t>();
+    fresh.states_.assign(next, free);
+    fresh.values_.assign(next, 0.0);
+    fresh.next_ = next;
+    for (const auto& entry : saved.at("data")) {
+      const auto seed = entry.at(0).get<std::uint64_t>();
+      const double y = read_saved_number(entry.at(1));
+      if (seed < next) {
+        fresh.states_[seed] = told;
+        fresh.values_[seed] = y;
+      } else {
+        fresh.ahead_[seed] = Ahead{told, y};
+      }
+      (std::isfinite(y) ? fresh.finite_ : fresh.nonfinite_) += 1;
+    }
+    for (const auto& entry : saved.at("pending")) fresh.tell_pending(entry.get<std::uint64_t>());
+    for (std::uint64_t seed = 0; seed < next; ++seed) {
+      if (fresh.states_[seed] == free) fresh.free_.insert(seed);
+    }
+    // The running statistics as they were, not recomputed: bit-identical.
+    fresh.mean_ = read_saved_number(saved.at("mean"));
+    fresh.m2_ = read_saved_number(saved.at("m2"));
+    *this = std::move(fresh);
+  }
 
   void clear() {
     states_.clear();

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/learners/learner_1d.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -183,65 +185,55 @@ class AverageLearner1D {
   [[nodiscard]] nlohmann::json save() const {
     nlohmann::json points = nlohmann::json::array();
     for (const auto& [x, s] : points_) {
-      std::string text = "{\"x\":";
-      encode(text, x);
-      text += ",\"mean\":";
-      encode(text, s.mean);
-      text += ",\"m2\":";
-      encode(text, s.m2);
-      text += ",\"error\":";
-      encode(text, s.error);
-      text += ",\"samples\":";
-      encode(text,
-             std::vector<std::pair<std::int64_t, double>>(s.samples.begin(), s.samples.end()));
-      text += ",\"undersampled\":";
-      encode(text, undersampled_.contains(x));
-      text += ",\"rescaled_error\":";
-      auto r = rescaled_.find(x);
-      encode(text,
-             r == rescaled_.end() ? std::optional<double>{} : std::optional<double>{r->second});
-      text += '}';
-      points.push_back(nlohmann::json::parse(text));
+      const auto r = rescaled_.find(x);
+      points.push_back({{"x", saved_number(x)},
+                        {"mean", saved_number(s.mean)},
+                        {"m2", saved_number(s.m2)},
+                        {"error", saved_number(s.error)},
+                        {"samples", saved_value(std::vector<std::pair<std::int64_t, double>>(
+                                        s.samples.begin(), s.samples.end()))},
+                        {"undersampled", undersampled_.contains(x)},
+                        {"rescaled_error", r == rescaled_.end() ? nlohmann::json(nullptr)
+                                                                : saved_number(r->second)}});
     }
-    return {{"learner", "AverageLearner1D"},
-            {"curve", curve_.save()},
-            {"points", points},
-            {"nan_samples", nan_samples_}};
+    return seal_state(
+        state_kind, state_version,
+        {{"curve", curve_.save()}, {"points", points}, {"nan_samples", nan_samples_}});
   }
 
+  /// Loads what `save` wrote into this new learner (else StateError).
   void load(const nlohmann::json& state) {
-    if (!points_.empty())
-      throw std::logic_error("AverageLearner1D::load: the learner already holds data");
-    try {
-      curve_.load(state.at("curve"));
-      nan_samples_ = state.at("nan_samples").get<std::uint64_t>();
-      for (const auto& p : state.at("points")) {
-        const double x = decode<double>(p.at("x"));
-        Stats s;
-        s.mean = decode<double>(p.at("mean"));
-        s.m2 = decode<double>(p.at("m2"));
-        s.error = decode<double>(p.at("error"));
-        for (const auto& [seed, y] :
-             decode<std::vector<std::pair<std::int64_t, double>>>(p.at("samples"))) {
-          s.samples.emplace(seed, y);
-          next_seed_[x] = std::max(next_seed_[x], seed + 1);
-        }
-        total_samples_ += s.samples.size();
-        points_.emplace(x, std::move(s));
-        if (decode<bool>(p.at("undersampled"))) undersampled_.insert(x);
-        if (auto r = decode<std::optional<double>>(p.at("rescaled_error"))) set_rescaled(x, *r);
-      }
-      for (const auto& entry : points_) update_distances(entry.first);
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(
-          fmt::format("AverageLearner1D::load: malformed state: {}", e.what()));
-    } catch (const CodecError& e) {
-      throw std::invalid_argument(
-          fmt::format("AverageLearner1D::load: malformed state: {}", e.what()));
-    }
+    load_state(state, state_kind, state_version, points_.empty() && next_seed_.empty(),
+               [this](const nlohmann::json& saved, int) { load_payload(saved); });
   }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "AverageLearner1D";
+  static constexpr int state_version = 1;
 
  private:
+  void load_payload(const nlohmann::json& state) {
+    curve_.load(state.at("curve"));
+    nan_samples_ = state.at("nan_samples").get<std::uint64_t>();
+    for (const auto& p : state.at("points")) {
+      const double x = read_saved_number(p.at("x"));
+      Stats s;
+      s.mean = read_saved_number(p.at("mean"));
+      s.m2 = read_saved_number(p.at("m2"));
+      s.error = read_saved_number(p.at("error"));
+      for (const auto& [seed, y] :
+           decode<std::vector<std::pair<std::int64_t, double>>>(p.at("samples"))) {
+        s.samples.emplace(seed, y);
+        next_seed_[x] = std::max(next_seed_[x], seed + 1);
+      }
+      total_samples_ += s.samples.size();
+      points_.emplace(x, std::move(s));
+      if (decode<bool>(p.at("undersampled"))) undersampled_.insert(x);
+      if (auto r = decode<std::optional<double>>(p.at("rescaled_error"))) set_rescaled(x, *r);
+    }
+    for (const auto& entry : points_) update_distances(entry.first);
+  }
+
   struct Stats {
     std::map<std::int64_t, double> samples;
     double mean = 0.0;

@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <typeinfo>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/core/learner.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -186,24 +188,37 @@ class BalancingLearner {
     return n;
   }
 
-  /// Every learner's saved state, in order (for learners that can save).
+  /// Every learner's saved state, in order (all of them must be
+  /// SavableLearners, else std::logic_error).
   [[nodiscard]] nlohmann::json save() const {
     nlohmann::json states = nlohmann::json::array();
     for (const auto& c : children_) states.push_back(c->save());
-    return {{"learner", "BalancingLearner"}, {"learners", states}};
+    return seal_state(state_kind, state_version, {{"learners", std::move(states)}});
   }
+  /// Loads what save() wrote into new learners of the same kinds and
+  /// parameters, in the same order (else StateError).
   void load(const nlohmann::json& state) {
-    const auto& states = state.at("learners");
-    if (states.size() != children_.size()) {
-      throw std::invalid_argument(fmt::format("BalancingLearner::load: {} saved learners, {} here",
-                                              states.size(), children_.size()));
-    }
+    bool empty = true;
     for (std::size_t i = 0; i < children_.size(); ++i) {
-      children_[i]->load(states[i]);
-      pending_[i] = 0;
-      refresh(i);
+      empty = empty && pending_[i] == 0 && children_[i]->size() == 0;
     }
+    load_state(state, state_kind, state_version, empty, [this](const nlohmann::json& saved, int) {
+      const auto& states = saved.at("learners");
+      if (!states.is_array() || states.size() != children_.size()) {
+        throw std::invalid_argument(fmt::format(
+            "{} saved learners, {} here", states.is_array() ? states.size() : 0, children_.size()));
+      }
+      for (std::size_t i = 0; i < children_.size(); ++i) {
+        children_[i]->load(states[i]);
+        pending_[i] = 0;
+        refresh(i);
+      }
+    });
   }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "BalancingLearner";
+  static constexpr int state_version = 1;
 
  private:
   static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
@@ -251,14 +266,14 @@ class BalancingLearner {
     double pending_loss() const override { return static_cast<double>(learner.pending_loss()); }
     std::size_t size() const override { return learner.size(); }
     nlohmann::json save() const override {
-      if constexpr (requires { learner.save(); }) {
+      if constexpr (SavableLearner<L>) {
         return learner.save();
       } else {
         throw std::logic_error(fmt::format("BalancingLearner: {} cannot save", typeid(L).name()));
       }
     }
     void load(const nlohmann::json& state) override {
-      if constexpr (requires { learner.load(state); }) {
+      if constexpr (SavableLearner<L>) {
         learner.load(state);
       } else {
         throw std::logic_error(fmt::format("BalancingLearner: {} cannot load", typeid(L).name()));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "taskmaster/core/learner.hpp"
 #include "taskmaster/history/codec.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -26,8 +28,8 @@ namespace taskmaster {
 /// Asking, failing, the loss and done() are the wrapped learner's.
 ///
 /// The inputs must be ordered (operator<) to index the results; save() and
-/// load() need Y to be encodable (history/codec.hpp), as the history of a
-/// run needs anyway.
+/// load() need a SavableLearner and Y encodable (history/codec.hpp), as the
+/// history of a run needs anyway.
 ///
 /// @code
 /// struct Measurement { double value; double seconds; };
@@ -101,35 +103,30 @@ class DataSaver {
   [[nodiscard]] const std::map<input_type, Y>& extra_data() const noexcept { return extra_data_; }
 
   /// The wrapped learner's state and the full results.
-  [[nodiscard]] nlohmann::json save() const requires requires(const L& l) { l.save(); }
-  {
+  [[nodiscard]] nlohmann::json save() const requires SavableLearner<L> {
     nlohmann::json extra = nlohmann::json::array();
-    for (const auto& [x, y] : extra_data_) {
-      extra.push_back({nlohmann::json::parse(encode(x)), nlohmann::json::parse(encode(y))});
-    }
-    return {{"kind", "DataSaver"}, {"learner", learner_.save()}, {"extra_data", std::move(extra)}};
+    for (const auto& [x, y] : extra_data_) extra.push_back({saved_value(x), saved_value(y)});
+    return seal_state(state_kind, state_version,
+                      {{"learner", learner_.save()}, {"extra_data", std::move(extra)}});
   }
 
-  /// Restores what save() wrote, into a DataSaver around a learner made
-  /// with the same parameters.
-  void load(const nlohmann::json& saved) requires requires(L& l, const nlohmann::json& j) {
-    l.load(j);
+  /// Restores what save() wrote, into a new DataSaver around a learner made
+  /// with the same parameters (else StateError).
+  void load(const nlohmann::json& state) requires SavableLearner<L> {
+    load_state(state, state_kind, state_version, extra_data_.empty(),
+               [this](const nlohmann::json& saved, int) {
+                 std::map<input_type, Y> extra;
+                 for (const auto& entry : saved.at("extra_data")) {
+                   extra.insert_or_assign(decode<input_type>(entry.at(0)), decode<Y>(entry.at(1)));
+                 }
+                 learner_.load(saved.at("learner"));
+                 extra_data_ = std::move(extra);
+               });
   }
-  {
-    std::map<input_type, Y> extra;
-    try {
-      for (const auto& entry : saved.at("extra_data")) {
-        extra.insert_or_assign(decode<input_type>(entry.at(0)), decode<Y>(entry.at(1)));
-      }
-      learner_.load(saved.at("learner"));
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(
-          fmt::format("DataSaver::load: malformed saved state: {}", e.what()));
-    } catch (const CodecError& e) {
-      throw std::invalid_argument(fmt::format("DataSaver::load: {}", e.what()));
-    }
-    extra_data_ = std::move(extra);
-  }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "DataSaver";
+  static constexpr int state_version = 1;
 
  private:
   L learner_;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/learners/integrator_rules.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -110,11 +112,15 @@ class IntegratorLearner {
   void set_max_intervals(std::size_t n);
 
   [[nodiscard]] nlohmann::json save() const;
-  /// Restores what save() wrote, into a learner built with the same bounds
-  /// and tolerance (else std::invalid_argument). Points that were proposed
-  /// but had no value stay pending, exactly as in the saved learner; call
+  /// Restores what save() wrote, into a new learner built with the same
+  /// bounds and tolerance (else StateError). Points that were proposed but
+  /// had no value stay pending, exactly as in the saved learner; call
   /// remove_unfinished() to have them proposed again.
-  void load(const nlohmann::json& saved);
+  void load(const nlohmann::json& state);
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "IntegratorLearner";
+  static constexpr int state_version = 1;
 
  private:
   static constexpr std::int32_t none = -1;
@@ -180,6 +186,7 @@ class IntegratorLearner {
   void split(std::int32_t i);
   [[nodiscard]] bool before(std::int32_t lhs, std::int32_t rhs) const;
   void refresh_sums() const;
+  void load_payload(const nlohmann::json& saved);
 
   // Nodes are looked up by their exact bits; std::hash<double> runs a byte
   // hash, this a single multiply. -0.0 and 0.0 are equal, so hash alike.

@@ -24,6 +24,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "taskmaster/learners/large_pages.hpp"
 #include "taskmaster/learners/learner_1d_losses.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -377,86 +379,78 @@ class Learner1D {
   /// so that `load` into a learner with the same bounds and loss gives the
   /// same future asks.
   [[nodiscard]] nlohmann::json save() const {
-    std::string text = "{\"learner\":\"Learner1D\",\"loss\":";
-    encode(text, loss_.name);
-    text += ",\"bounds\":";
-    encode(text, std::array<double, 2>{a_, b_});
-    text += ",\"data\":";
-    encode(text, data());
-    text += ",\"failed\":";
-    encode(text, failed_points());
-    text += ",\"y_scale_at_last_recompute\":";
-    encode(text, old_y_scale_);
-    // The y range may reach beyond the values in `data` (AverageLearner1D
-    // widens it with single samples around their averages).
-    text += ",\"y_low\":";
-    encode(text, y_low_);
-    text += ",\"y_high\":";
-    encode(text, y_high_);
     std::vector<std::pair<double, double>> losses;
     for (const auto& [x, slot] : index_) {
       if (slab_[slot].state == State::real) losses.emplace_back(x, slab_[slot].loss_real);
     }
-    text += ",\"losses\":";
-    encode(text, losses);
-    text += '}';
-    return nlohmann::json::parse(text);
+    return seal_state(state_kind, state_version,
+                      {{"loss", loss_.name},
+                       {"bounds", saved_value(std::array<double, 2>{a_, b_})},
+                       {"data", saved_value(data())},
+                       {"failed", saved_value(failed_points())},
+                       {"y_scale_at_last_recompute", saved_number(old_y_scale_)},
+                       // The y range may reach beyond the values in `data`
+                       // (AverageLearner1D widens it with single samples
+                       // around their averages).
+                       {"y_low", saved_value(y_low_)},
+                       {"y_high", saved_value(y_high_)},
+                       {"losses", saved_value(losses)}});
   }
 
-  /// Loads what `save` wrote into this (empty) learner.
+  /// Loads what `save` wrote into this new learner (else StateError).
   void load(const nlohmann::json& state) {
-    if (!index_.empty() || !outside_.empty()) {
-      throw std::logic_error("Learner1D::load: the learner already holds data");
-    }
-    try {
-      const auto bounds = decode<std::array<double, 2>>(state.at("bounds"));
-      if (bounds[0] != a_ || bounds[1] != b_) {
-        throw std::invalid_argument(fmt::format(
-            "Learner1D::load: saved bounds [{}, {}] differ from this learner's [{}, {}]", bounds[0],
-            bounds[1], a_, b_));
-      }
-      const auto data = decode<std::vector<std::pair<double, Y>>>(state.at("data"));
-      std::vector<double> xs;
-      std::vector<Y> ys;
-      for (const auto& [x, y] : data) {
-        xs.push_back(x);
-        ys.push_back(y);
-      }
-      tell_many(xs, ys, true);
-      for (double x : decode<std::vector<double>>(state.at("failed"))) {
-        tell_pending(x);
-        fail(x);
-      }
-      old_y_scale_ = decode<double>(state.at("y_scale_at_last_recompute"));
-      if (state.contains("y_low") && state.contains("y_high")) {
-        auto low = decode<std::vector<double>>(state.at("y_low"));
-        auto high = decode<std::vector<double>>(state.at("y_high"));
-        if (!low.empty() && low.size() == components_ && high.size() == components_) {
-          y_low_ = std::move(low);
-          y_high_ = std::move(high);
-          y_scale_ = scale_of_range();
-        }
-      }
-      for (const auto& [x, loss] :
-           decode<std::vector<std::pair<double, double>>>(state.at("losses"))) {
-        auto it = index_.find(x);
-        auto next = next_real(it);
-        if (it == index_.end() || next == index_.end()) continue;
-        set_real_loss(it->second, loss, next->first);
-      }
-      rebuild_combined();
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(fmt::format("Learner1D::load: malformed state: {}", e.what()));
-    } catch (const CodecError& e) {
-      throw std::invalid_argument(fmt::format("Learner1D::load: malformed state: {}", e.what()));
-    }
+    load_state(state, state_kind, state_version, index_.empty() && outside_.empty(),
+               [this](const nlohmann::json& saved, int) { load_payload(saved); });
   }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "Learner1D";
+  static constexpr int state_version = 1;
 
   /// When the y scale grows past this factor since the losses were last
   /// computed, all of them are recomputed (python-adaptive's value).
   static constexpr double recompute_factor = 2.0;
 
  private:
+  void load_payload(const nlohmann::json& state) {
+    const auto bounds = decode<std::array<double, 2>>(state.at("bounds"));
+    if (bounds[0] != a_ || bounds[1] != b_) {
+      throw std::invalid_argument(
+          fmt::format("saved bounds [{}, {}] differ from this learner's [{}, {}]", bounds[0],
+                      bounds[1], a_, b_));
+    }
+    const auto data = decode<std::vector<std::pair<double, Y>>>(state.at("data"));
+    std::vector<double> xs;
+    std::vector<Y> ys;
+    for (const auto& [x, y] : data) {
+      xs.push_back(x);
+      ys.push_back(y);
+    }
+    tell_many(xs, ys, true);
+    for (double x : decode<std::vector<double>>(state.at("failed"))) {
+      tell_pending(x);
+      fail(x);
+    }
+    old_y_scale_ = read_saved_number(state.at("y_scale_at_last_recompute"));
+    if (state.contains("y_low") && state.contains("y_high")) {
+      auto low = decode<std::vector<double>>(state.at("y_low"));
+      auto high = decode<std::vector<double>>(state.at("y_high"));
+      if (!low.empty() && low.size() == components_ && high.size() == components_) {
+        y_low_ = std::move(low);
+        y_high_ = std::move(high);
+        y_scale_ = scale_of_range();
+      }
+    }
+    for (const auto& [x, loss] :
+         decode<std::vector<std::pair<double, double>>>(state.at("losses"))) {
+      auto it = index_.find(x);
+      auto next = next_real(it);
+      if (it == index_.end() || next == index_.end()) continue;
+      set_real_loss(it->second, loss, next->first);
+    }
+    rebuild_combined();
+  }
+
   enum class State : std::uint8_t { free, real, pending, failed };
   using Index = std::pmr::map<double, std::uint32_t>;
   using Iter = typename Index::iterator;

@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/learners/learner_2d_losses.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -97,6 +99,9 @@ class Learner2DCore {
 
   [[nodiscard]] nlohmann::json save() const;
   void load(const nlohmann::json& state);
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "Learner2D";
+  static constexpr int state_version = 1;
 
  private:
   struct Impl;
@@ -224,8 +229,10 @@ class Learner2D {
 
   [[nodiscard]] nlohmann::json save() const { return core_.save(); }
   /// Replays a saved state into this learner, which must be new and built
-  /// with the same bounds, loss and aspect ratio.
+  /// with the same bounds, loss and aspect ratio (else StateError).
   void load(const nlohmann::json& state) { core_.load(state); }
+  static constexpr std::string_view state_kind = detail::Learner2DCore::state_kind;
+  static constexpr int state_version = detail::Learner2DCore::state_version;
 
  private:
   static std::span<const double> as_span(const Y& y) {

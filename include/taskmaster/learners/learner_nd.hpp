@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/learners/learner_nd_losses.hpp"
 #include "taskmaster/learners/proposal.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
@@ -62,6 +64,9 @@ class LearnerNDCore {
 
   [[nodiscard]] nlohmann::json save() const;
   void load(const nlohmann::json& state);
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "LearnerND";
+  static constexpr int state_version = 1;
 
  private:
   struct Impl;
@@ -161,8 +166,10 @@ class LearnerND {
 
   [[nodiscard]] nlohmann::json save() const { return core_.save(); }
   /// Replays a saved state into this learner, which must be new and built
-  /// with the same bounds and loss.
+  /// with the same bounds and loss (else StateError).
   void load(const nlohmann::json& state) { core_.load(state); }
+  static constexpr std::string_view state_kind = detail::LearnerNDCore::state_kind;
+  static constexpr int state_version = detail::LearnerNDCore::state_version;
 
  private:
   static Y from_span(std::span<const double> v) {

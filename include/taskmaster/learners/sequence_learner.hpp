@@ -2,21 +2,27 @@
 // A learner that evaluates a given sequence and keeps the results in its order.
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "taskmaster/core/entropy.hpp"
+#include "taskmaster/history/codec.hpp"
+#include "taskmaster/learners/saved_state.hpp"
 
 namespace taskmaster {
 
 /// Evaluates every point of a sequence once; results come back in any order
 /// and are kept in sequence order. Done when every point is told or failed.
 /// Its loss is the fraction of points not yet resolved, so loss goals work.
-/// Points may repeat: each occurrence is evaluated.
+/// Points may repeat: each occurrence is evaluated. save()/load() keep the
+/// results and failures (X and Y encodable, as a history needs); points that
+/// were pending when saved are asked again after loading.
 ///
 /// @code
 /// taskmaster::SequenceLearner<double, double> learner({0.1, 0.2, 0.3});
@@ -33,16 +39,19 @@ class SequenceLearner {
       : points_(std::move(points)), results_(points_.size()), failed_(points_.size(), false) {}
 
   std::optional<X> ask(Entropy) {
-    if (next_ == points_.size()) return std::nullopt;
-    pending_.push_back(next_);
-    return points_[next_++];
+    const auto index = take_next();
+    if (!index) return std::nullopt;
+    pending_.push_back(*index);
+    return points_[*index];
   }
 
   std::vector<X> ask(std::size_t n, Entropy) {
     std::vector<X> out;
-    while (out.size() < n && next_ < points_.size()) {
-      pending_.push_back(next_);
-      out.push_back(points_[next_++]);
+    while (out.size() < n) {
+      const auto index = take_next();
+      if (!index) break;
+      pending_.push_back(*index);
+      out.push_back(points_[*index]);
     }
     return out;
   }
@@ -72,7 +81,88 @@ class SequenceLearner {
   /// Whether the i-th point failed for good.
   [[nodiscard]] bool failed(std::size_t i) const { return failed_.at(i); }
 
+  /// The sequence, the results by index and the indices that failed.
+  [[nodiscard]] nlohmann::json save() const {
+    nlohmann::json results = nlohmann::json::array();
+    nlohmann::json failed = nlohmann::json::array();
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (results_[i]) results.push_back({i, saved_value(*results_[i])});
+      if (failed_[i]) failed.push_back(i);
+    }
+    return seal_state(state_kind, state_version,
+                      {{"points", saved_value(points_)}, {"results", results}, {"failed", failed}});
+  }
+
+  /// Loads what save() wrote into a new learner over the same sequence
+  /// (else StateError).
+  void load(const nlohmann::json& state) {
+    load_state(state, state_kind, state_version, next_ == 0 && again_.empty(),
+               [this](const nlohmann::json& saved, int) { load_payload(saved); });
+  }
+
+  /// The kind and version of the state `save` writes.
+  static constexpr std::string_view state_kind = "SequenceLearner";
+  static constexpr int state_version = 1;
+
  private:
+  /// The index to ask next: one asked before a load and left unresolved,
+  /// else the next one in order.
+  std::optional<std::size_t> take_next() {
+    if (!again_.empty()) {
+      const std::size_t index = again_.back();
+      again_.pop_back();
+      return index;
+    }
+    if (next_ == points_.size()) return std::nullopt;
+    return next_++;
+  }
+
+  void load_payload(const nlohmann::json& saved) {
+    const auto points = decode<std::vector<X>>(saved.at("points"));
+    if (points.size() != points_.size()) {
+      throw std::invalid_argument(
+          fmt::format("saved for {} points, this sequence has {}", points.size(), points_.size()));
+    }
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (!(points[i] == points_[i])) {
+        throw std::invalid_argument(
+            fmt::format("saved for another sequence (point {} differs)", i));
+      }
+    }
+    std::vector<std::optional<Y>> results(points_.size());
+    std::vector<bool> failed(points_.size(), false);
+    const auto index_of = [this](const nlohmann::json& j) {
+      const auto i = decode<std::size_t>(j);
+      if (i >= points_.size()) {
+        throw std::invalid_argument(
+            fmt::format("index {} beyond the {} points", i, points_.size()));
+      }
+      return i;
+    };
+    for (const auto& entry : saved.at("results"))
+      results[index_of(entry.at(0))] = decode<Y>(entry.at(1));
+    for (const auto& entry : saved.at("failed")) failed[index_of(entry)] = true;
+    // Resolved points are not asked again; those before the last resolved
+    // one that are not (pending when saved) are, first, in order.
+    std::size_t next = 0;
+    std::size_t resolved = 0;
+    for (std::size_t i = 0; i < points_.size(); ++i) {
+      if (results[i] || failed[i]) {
+        next = i + 1;
+        ++resolved;
+      }
+    }
+    std::vector<std::size_t> again;
+    for (std::size_t i = next; i-- > 0;) {
+      if (!results[i] && !failed[i]) again.push_back(i);
+    }
+    results_ = std::move(results);
+    failed_ = std::move(failed);
+    resolved_ = resolved;
+    next_ = next;
+    again_ = std::move(again);
+  }
+
   // Pending points are few (at most the master's capacity), so a scan finds
   // the told point's index without requiring X to be hashable; the earliest
   // pending occurrence is taken, which keeps duplicates in order.
@@ -91,6 +181,7 @@ class SequenceLearner {
   std::vector<std::optional<Y>> results_;
   std::vector<bool> failed_;
   std::vector<std::size_t> pending_;
+  std::vector<std::size_t> again_;  // to ask again, last one first
   std::size_t next_ = 0;
   std::size_t resolved_ = 0;
 };

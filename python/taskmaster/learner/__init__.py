@@ -3,7 +3,7 @@
 from .average_learner import AverageLearner
 from .average_learner1D import AverageLearner1D
 from .balancing_learner import BalancingLearner
-from .base_learner import uses_nth_neighbors
+from .base_learner import StateError, uses_nth_neighbors
 from .data_saver import DataSaver, make_datasaver
 from .integrator_learner import IntegratorLearner
 from .learner1D import Learner1D
@@ -21,6 +21,7 @@ __all__ = [
     "Learner2D",
     "LearnerND",
     "SequenceLearner",
+    "StateError",
     "make_datasaver",
     "uses_nth_neighbors",
 ]

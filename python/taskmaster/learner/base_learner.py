@@ -17,7 +17,22 @@ from typing import Any, Callable
 
 import cloudpickle
 
-__all__ = ["uses_nth_neighbors", "LearnerMixin", "save_file", "load_file", "extend_compiled"]
+__all__ = [
+    "uses_nth_neighbors",
+    "LearnerMixin",
+    "StateError",
+    "save_file",
+    "load_file",
+    "extend_compiled",
+]
+
+
+class StateError(ValueError):
+    """A saved learner state that cannot be loaded: of another kind of learner,
+    written by a newer version, malformed, made for other parameters, or
+    loaded into a learner that already holds data (the compiled learners'
+    ``taskmaster::StateError``). A ValueError, as python-adaptive raises.
+    """
 
 
 def uses_nth_neighbors(n: int) -> Callable[[Callable[..., float]], Callable[..., float]]:
