@@ -93,7 +93,9 @@ TEST_F(Registry, EveryLearnerRunsReplaysExportsPlotsAndIsFollowedFromItsRecord) 
     const RunConfig c = config_for(*d);
     ASSERT_NO_THROW(c.validate_settings());
     ASSERT_FALSE(c.goals.empty());
-    if (c.goals.front().kind == Goal::Kind::done) EXPECT_TRUE(d->finishes);
+    if (c.goals.front().kind == Goal::Kind::done) {
+      EXPECT_TRUE(d->finishes);
+    }
     EXPECT_EQ(c.input_names().size(),
               d->input == InputKind::seed ? 1 : std::max<std::size_t>(c.input_components(), 1));
 
@@ -101,7 +103,9 @@ TEST_F(Registry, EveryLearnerRunsReplaysExportsPlotsAndIsFollowedFromItsRecord) 
     for (const auto& loss : d->losses) {
       RunConfig with_loss = c;
       with_loss.loss = loss.name;
-      for (const auto& p : loss.params) with_loss.loss_params[p] = 0.5;
+      // Increasing values: a lower bound before its upper one.
+      for (std::size_t i = 0; i < loss.params.size(); ++i)
+        with_loss.loss_params[loss.params[i]] = 0.1 * static_cast<double>(i + 1);
       EXPECT_NO_THROW(with_loss.validate_settings()) << loss.name;
       EXPECT_NO_THROW((void)d->operations->shadow(with_loss)) << loss.name;
     }
@@ -112,7 +116,9 @@ TEST_F(Registry, EveryLearnerRunsReplaysExportsPlotsAndIsFollowedFromItsRecord) 
     // A run on simulated workers, written to a history...
     RunConfig run = c;
     run.goals = {Goal::parse("npoints=30")};
-    Simulation s{.config = run, .function = &wave};
+    Simulation s;
+    s.config = run;
+    s.function = &wave;
     const std::optional<std::filesystem::path> history = dir_ / (d->name + ".jsonl");
     const std::vector<taskmaster::WorkerChange> schedule;
     const Measured m = d->operations->simulate(SimulatedRun{s, 4, schedule, history});
@@ -153,8 +159,7 @@ TEST_F(Registry, EveryLearnerRunsReplaysExportsPlotsAndIsFollowedFromItsRecord) 
     // The live view's learner takes the recorded results.
     auto shadow = watch::ShadowLearner::make(input.config);
     for (const auto& e : input.raw.events) {
-      if (e.kind == taskmaster::EventKind::tell)
-        shadow->tell(e.x, e.y.get<std::vector<double>>());
+      if (e.kind == taskmaster::EventKind::tell) shadow->tell(e.x, e.y.get<std::vector<double>>());
     }
   }
 }
@@ -227,8 +232,7 @@ TEST_F(Registry, TheToolsHelpAndMessagesListExactlyTheRecords) {
 
   const Outcome unknown = run_tool("run --learner 3d --bounds 0,1 -- /bin/echo 1");
   EXPECT_EQ(unknown.status, 2);
-  EXPECT_NE(unknown.out.find("(known: " + learner_names() + ")"), std::string::npos)
-      << unknown.out;
+  EXPECT_NE(unknown.out.find("(known: " + learner_names() + ")"), std::string::npos) << unknown.out;
   const Outcome master = run_tool("run --master cloud --bounds 0,1 -- /bin/echo 1");
   EXPECT_EQ(master.status, 2);
   EXPECT_NE(master.out.find("(known: " + master_names() + ")"), std::string::npos) << master.out;
