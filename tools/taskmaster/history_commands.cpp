@@ -79,8 +79,10 @@ int info_command(const std::filesystem::path& path) {
   const LearnerDescriptor& learner = learner_named(c.learner);
   const RecordedSummary recorded = learner.operations->summarize(input);
   std::string program;
-  for (const auto& a : c.command.empty() ? c.worker : c.command)
-    program += (program.empty() ? "" : " ") + shell_quote(a);
+  for (const auto& a : c.command.empty() ? c.worker : c.command) {
+    if (!program.empty()) program += ' ';  // not "" + string: GCC 12 -O3 warns falsely
+    program += shell_quote(a);
+  }
   fmt::print("history   {}\n", path.string());
   if (learner.dimensions.of_points) {
     fmt::print("learner   {} of {} points in {} dimension{}\n", c.learner, c.points.size(),

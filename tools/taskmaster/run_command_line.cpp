@@ -241,8 +241,10 @@ Subcommand add_resume_command(CLI::App& app) {
             // say what is about to run, even with --quiet.
             if (!master_named(r.config.master).on_every_rank || launcher_rank().value_or(0) == 0) {
               std::string program;
-              for (const auto& a : r.config.command.empty() ? r.config.worker : r.config.command)
-                program += (program.empty() ? "" : " ") + shell_quote(a);
+              for (const auto& a : r.config.command.empty() ? r.config.worker : r.config.command) {
+                if (!program.empty()) program += ' ';  // not "" + string: GCC 12 -O3 warns falsely
+                program += shell_quote(a);
+              }
               fmt::print(
                   stderr, "taskmaster: resuming {}, which runs: {} ({})\n", s.history, program,
                   r.config.command.empty() ? "long-running workers" : "one process per point");
