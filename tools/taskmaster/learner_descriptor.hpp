@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
@@ -30,8 +31,10 @@ struct Dimensions {
   std::size_t count = 1;   ///< exactly this many, or at least this many when `at_least`
   bool at_least = false;   ///< any number from `count` on
   bool of_points = false;  ///< no bounds: the dimension of `--points`
-  /// Why a learner of no bounds takes none (said when some are given).
-  std::string why_no_bounds{};
+  /// Why a learner of no bounds takes none (said when some are given). A
+  /// view of a literal: a std::string here trips GCC 12's
+  /// -Wmaybe-uninitialized at -O3 in the learners' static records.
+  std::string_view why_no_bounds{};
 };
 
 /// A loss a learner can take with `--loss`, and the parameters it takes
