@@ -9,11 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <string_view>
 #include <type_traits>
 
+#include "learner_descriptor.hpp"
+#include "master_descriptor.hpp"
 #include "taskmaster/masters/command_template.hpp"
 
 namespace taskmaster::cli {
@@ -29,67 +30,39 @@ std::optional<double> to_number(std::string_view text) {
   return v;
 }
 
-/// The losses each learner accepts, with the parameters each loss takes.
-const std::map<std::string, std::map<std::string, std::set<std::string>>>& loss_table() {
-  using Losses = std::map<std::string, std::set<std::string>>;
-  static const Losses interval_losses{
-      {"distance", {}},
-      {"uniform", {}},
-      {"curvature", {"area_factor", "euclid_factor", "horizontal_factor"}},
-      {"triangle", {}},
-      {"abs_min_log", {}},
-      {"resolution", {"min_length", "max_length"}}};
-  static const std::map<std::string, Losses> table{
-      {"1d", interval_losses},
-      {"2d",
-       {{"default", {}},
-        {"uniform", {}},
-        {"triangle", {}},
-        {"minimize_triangle_surface", {}},
-        {"resolution", {"min_distance", "max_distance"}}}},
-      {"nd",
-       {{"default", {}},
-        {"uniform", {}},
-        {"std", {}},
-        {"triangle", {}},
-        {"curvature", {"exploration"}}}},
-      {"sequence", {}},
-      {"integrator", {}},
-      {"average", {}},
-      {"average1d", interval_losses},
-  };
-  return table;
-}
-
-/// The parameters each learner takes through --learner-param.
-const std::map<std::string, std::set<std::string>>& learner_param_table() {
-  static const std::map<std::string, std::set<std::string>> table{
-      {"integrator", {"tol"}},
-      {"average", {"atol", "rtol", "min_npoints"}},
-      {"average1d",
-       {"delta", "alpha", "neighbor_sampling", "min_samples", "max_samples", "min_error"}},
-  };
-  return table;
-}
-
-std::string joined_keys(const auto& container) {
+std::string joined(const std::vector<std::string>& names) {
   std::string out;
-  for (const auto& entry : container) {
-    if constexpr (std::is_same_v<std::decay_t<decltype(entry)>, std::string>) {
-      out += (out.empty() ? "" : ", ") + entry;
-    } else {
-      out += (out.empty() ? "" : ", ") + entry.first;
-    }
-  }
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
   return out.empty() ? "none" : out;
 }
 
-bool slurm_changed(const SlurmSettings& s) {
-  return !s.partition.empty() || !s.time_limit.empty() || s.cpus_per_task != 1 ||
-         !s.memory.empty() || !s.sbatch_lines.empty() || !s.work_directory.empty();
+/// The learners that take `--points`, for messages.
+std::string learners_of_points() {
+  std::vector<std::string> names;
+  for (const auto* d : registered_learners()) {
+    if (d->dimensions.of_points) names.push_back("learner " + d->name);
+  }
+  return joined(names);
+}
+
+nlohmann::json slurm_json(const SlurmOptions& options) {
+  nlohmann::json j = nlohmann::json::object();
+  for_each_recorded_slurm_setting(options,
+                                  [&](const char* name, const auto& value) { j[name] = value; });
+  return j;
+}
+
+bool slurm_changed(const SlurmOptions& s) {
+  return slurm_json(s) != slurm_json(default_slurm_options());
 }
 
 }  // namespace
+
+SlurmOptions default_slurm_options() {
+  SlurmOptions options;
+  options.work_directory.clear();
+  return options;
+}
 
 Goal Goal::parse(const std::string& text) {
   const auto eq = text.find('=');
@@ -157,13 +130,12 @@ StopCondition Goal::stop_condition() const {
   throw std::logic_error("unknown goal kind");
 }
 
-bool RunConfig::learner_finishes() const {
-  return learner == "sequence" || learner == "integrator" || learner == "average";
-}
+bool RunConfig::learner_finishes() const { return learner_named(learner).finishes; }
 
 std::vector<std::string> RunConfig::input_names() const {
-  if (learner == "average") return {"seed"};
-  if (learner == "average1d") return {"seed", "x"};
+  const InputKind input = learner_named(learner).input;
+  if (input == InputKind::seed) return {"seed"};
+  if (input == InputKind::seed_and_number) return {"seed", "x"};
   const std::size_t dims = dimension();
   if (dims == 1) return {"x"};
   std::vector<std::string> names;
@@ -172,10 +144,10 @@ std::vector<std::string> RunConfig::input_names() const {
 }
 
 std::size_t RunConfig::dimension() const {
-  if (learner == "sequence") return points.empty() ? 1 : points.front().size();
-  if (learner == "average") return 0;
-  if (learner == "nd") return std::max<std::size_t>(bounds.size(), 2);
-  return learner == "2d" ? 2 : 1;
+  const Dimensions& d = learner_named(learner).dimensions;
+  if (d.of_points) return points.empty() ? 1 : points.front().size();
+  if (d.at_least) return std::max(bounds.size(), d.count);
+  return d.count;
 }
 
 StopCondition RunConfig::stop_condition() const {
@@ -186,9 +158,13 @@ StopCondition RunConfig::stop_condition() const {
 }
 
 std::size_t RunConfig::input_components() const {
-  if (learner == "2d" || learner == "average1d") return 2;
-  if (learner == "nd" || learner == "sequence") return dimension();
-  return 0;  // one number (1d, integrator) or a seed (average)
+  switch (learner_named(learner).input) {
+    case InputKind::seed_and_number: return 2;
+    case InputKind::point: return dimension();
+    case InputKind::number:
+    case InputKind::seed: return 0;  // one number or a seed: {x}
+  }
+  return 0;
 }
 
 void RunConfig::validate() const {
@@ -201,17 +177,14 @@ void RunConfig::validate() const {
 }
 
 void RunConfig::validate_settings() const {
-  const auto learners = loss_table().find(learner);
-  if (learners == loss_table().end()) {
-    throw UsageError(
-        fmt::format("--learner: unknown learner '{}' (known: {})", learner, known_learners));
-  }
-  if (learner == "sequence") {
+  const LearnerDescriptor& d = learner_named(learner);
+  if (d.dimensions.of_points) {
     if (points.empty())
-      throw UsageError("--points: learner sequence needs a file of points (--points FILE)");
-    if (!bounds.empty())
       throw UsageError(
-          "--bounds: learner sequence evaluates the points of --points; drop --bounds");
+          fmt::format("--points: learner {} needs a file of points (--points FILE)", learner));
+    if (!bounds.empty())
+      throw UsageError(fmt::format(
+          "--bounds: learner {} evaluates the points of --points; drop --bounds", learner));
     for (std::size_t i = 0; i < points.size(); ++i) {
       if (points[i].size() != points.front().size()) {
         throw UsageError(fmt::format("--points: point {} has {} coordinates but the first has {}",
@@ -219,14 +192,16 @@ void RunConfig::validate_settings() const {
       }
     }
   } else if (!points.empty()) {
-    throw UsageError(fmt::format("--points: only learner sequence takes points, not {}", learner));
-  } else if (learner == "average" && !bounds.empty()) {
+    throw UsageError(fmt::format("--points: only {} take{} points, not {}", learners_of_points(),
+                                 learners_of_points().find(',') == std::string::npos ? "s" : "",
+                                 learner));
+  } else if (d.dimensions.count == 0 && !d.dimensions.at_least && !bounds.empty()) {
     throw UsageError(
-        "--bounds: learner average estimates one mean from samples {x} = seed; drop --bounds");
+        fmt::format("--bounds: learner {} {}; drop --bounds", learner, d.dimensions.why_no_bounds));
   } else if (bounds.size() != dimension()) {
     throw UsageError(fmt::format(
         "--bounds: learner {} needs {}{} pair{} lo,hi (one --bounds per dimension), got {}",
-        learner, learner == "nd" ? "at least " : "", dimension(), dimension() == 1 ? "" : "s",
+        learner, d.dimensions.at_least ? "at least " : "", dimension(), dimension() == 1 ? "" : "s",
         bounds.size()));
   }
   for (const auto& [lo, hi] : bounds) {
@@ -254,15 +229,17 @@ void RunConfig::validate_settings() const {
     }
   }
   if (!loss.empty()) {
-    const auto found = learners->second.find(loss);
-    if (found == learners->second.end()) {
+    const LossDescriptor* found = d.loss_named(loss);
+    if (found == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& l : d.losses) names.push_back(l.name);
       throw UsageError(fmt::format("--loss: unknown loss '{}' for learner {} (known: {})", loss,
-                                   learner, joined_keys(learners->second)));
+                                   learner, joined(names)));
     }
     for (const auto& [name, value] : loss_params) {
-      if (!found->second.contains(name)) {
+      if (std::find(found->params.begin(), found->params.end(), name) == found->params.end()) {
         throw UsageError(fmt::format("--loss-param: loss '{}' has no parameter '{}' (it has: {})",
-                                     loss, name, joined_keys(found->second)));
+                                     loss, name, joined(found->params)));
       }
     }
   } else if (!loss_params.empty()) {
@@ -276,15 +253,14 @@ void RunConfig::validate_settings() const {
           learner));
     }
   }
-  const auto params = learner_param_table().find(learner);
   for (const auto& [name, value] : learner_params) {
-    if (params == learner_param_table().end()) {
+    if (d.params.empty()) {
       throw UsageError(
           fmt::format("--learner-param: learner {} takes no parameters (got {})", learner, name));
     }
-    if (!params->second.contains(name)) {
+    if (std::find(d.params.begin(), d.params.end(), name) == d.params.end()) {
       throw UsageError(fmt::format("--learner-param: learner {} has no parameter '{}' (it has: {})",
-                                   learner, name, joined_keys(params->second)));
+                                   learner, name, joined(d.params)));
     }
   }
   if (command.empty() == worker.empty()) {
@@ -292,19 +268,15 @@ void RunConfig::validate_settings() const {
         "give the program to sample either after '--' (one process per point) or with "
         "--worker 'PROGRAM ARGS' (long-running workers)");
   }
-  if (master != "local" && master != "mpi" && master != "slurm") {
-    throw UsageError(
-        fmt::format("--master: unknown master '{}' (known: {})", master, known_masters));
+  const MasterDescriptor& kind = master_named(master);
+  if (!kind.why_program_per_point.empty() && command.empty()) {
+    throw UsageError(fmt::format("--master {}: {}; give the program after '--' instead of --worker",
+                                 master, kind.why_program_per_point));
   }
-  if (master == "slurm" && command.empty()) {
-    throw UsageError(
-        "--master slurm: each point is one batch job; give the program after '--' instead of "
-        "--worker");
-  }
-  if (master != "slurm" && slurm_changed(slurm)) {
+  if (!kind.takes_slurm_options && slurm_changed(slurm)) {
     throw UsageError("--slurm-*: these options need --master slurm");
   }
-  if (master == "slurm" && (slurm.cpus_per_task == 0 || slurm.cpus_per_task > max_workers)) {
+  if (kind.takes_slurm_options && (slurm.cpus_per_task == 0 || slurm.cpus_per_task > max_workers)) {
     throw UsageError(fmt::format("--slurm-cpus: need 1 to {} CPUs per task, got {}", max_workers,
                                  slurm.cpus_per_task));
   }
@@ -352,12 +324,8 @@ nlohmann::json RunConfig::to_json() const {
   j["timeout"] = timeout ? nlohmann::json(*timeout) : nlohmann::json(nullptr);
   j["seed"] = seed;
   j["master"] = master;
-  if (master == "slurm") {
-    j["slurm"] = {{"partition", slurm.partition},         {"time_limit", slurm.time_limit},
-                  {"cpus_per_task", slurm.cpus_per_task}, {"memory", slurm.memory},
-                  {"sbatch_lines", slurm.sbatch_lines},   {"work_directory", slurm.work_directory}};
-  }
-  if (learner == "sequence") j["points"] = points;
+  if (master_named(master).takes_slurm_options) j["slurm"] = slurm_json(slurm);
+  if (learner_named(learner).dimensions.of_points) j["points"] = points;
   if (!learner_params.empty()) j["learner_params"] = learner_params;
   return j;
 }
@@ -399,15 +367,14 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
     if (j.contains("seed")) c.seed = header_count(j.at("seed"), "seed");
     c.master = j.value("master", "local");
     if (const auto s = j.find("slurm"); s != j.end()) {
-      c.slurm.partition = s->value("partition", "");
-      c.slurm.time_limit = s->value("time_limit", "");
-      if (s->contains("cpus_per_task")) {
-        c.slurm.cpus_per_task = static_cast<unsigned>(
-            std::min(header_count(s->at("cpus_per_task"), "cpus_per_task"), max_workers + 1));
-      }
-      c.slurm.memory = s->value("memory", "");
-      c.slurm.sbatch_lines = s->value("sbatch_lines", std::vector<std::string>{});
-      c.slurm.work_directory = s->value("work_directory", "");
+      for_each_recorded_slurm_setting(c.slurm, [&](const char* name, auto& value) {
+        if (!s->contains(name)) return;
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, unsigned>) {
+          value = static_cast<unsigned>(std::min(header_count(s->at(name), name), max_workers + 1));
+        } else {
+          value = s->at(name).get<std::decay_t<decltype(value)>>();
+        }
+      });
     }
     c.points = j.value("points", std::vector<std::vector<double>>{});
     c.learner_params = j.value("learner_params", std::map<std::string, double>{});
@@ -459,6 +426,15 @@ std::pair<std::string, double> parse_loss_param(const std::string& text, const c
   if (!v || eq == 0)
     throw UsageError(fmt::format("{}: cannot read '{}' (expected name=number)", flag, text));
   return {text.substr(0, eq), *v};
+}
+
+void read_learner_settings(RunConfig& c, const std::string& loss,
+                           const std::vector<std::string>& loss_params,
+                           const std::vector<std::string>& learner_params) {
+  c.loss = loss;
+  for (const auto& p : loss_params) c.loss_params.insert(parse_loss_param(p));
+  for (const auto& p : learner_params)
+    c.learner_params.insert(parse_loss_param(p, "--learner-param"));
 }
 
 std::vector<std::string> split_words(const std::string& text) {

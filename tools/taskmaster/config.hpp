@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "taskmaster/core/stop.hpp"
+#include "taskmaster/masters/slurm_master.hpp"
 
 namespace taskmaster::cli {
 
@@ -45,19 +46,22 @@ struct Goal {
   [[nodiscard]] StopCondition stop_condition() const;
 };
 
-/// How `--master slurm` writes its jobs (see SlurmOptions).
-///
-/// @code
-/// taskmaster::cli::SlurmSettings slurm{.partition = "short", .time_limit = "00:10:00"};
-/// @endcode
-struct SlurmSettings {
-  std::string partition;
-  std::string time_limit;
-  unsigned cpus_per_task = 1;
-  std::string memory;
-  std::vector<std::string> sbatch_lines;
-  std::string work_directory;  ///< job scripts and outputs; next to the history when empty
-};
+/// How `--master slurm` writes its jobs, as a run records them: the
+/// library's options, with no job directory (next to the history, chosen
+/// when the run starts) and the capacity taken from `--workers`.
+SlurmOptions default_slurm_options();
+
+/// Calls `f(name, field)` for each SLURM setting a run records in its
+/// history's header, in one place for writing, reading and comparing.
+template <class Options, class F>
+void for_each_recorded_slurm_setting(Options& o, F&& f) {
+  f("partition", o.partition);
+  f("time_limit", o.time_limit);
+  f("cpus_per_task", o.cpus_per_task);
+  f("memory", o.memory);
+  f("sbatch_lines", o.sbatch_lines);
+  f("work_directory", o.work_directory);
+}
 
 /// Everything that decides a run.
 ///
@@ -80,8 +84,8 @@ struct RunConfig {
   unsigned retries = 0;
   std::optional<double> timeout;
   std::uint64_t seed = 0;
-  std::string master = "local";  ///< local, mpi or slurm
-  SlurmSettings slurm;
+  std::string master = "local";  ///< a MasterDescriptor's name
+  SlurmOptions slurm = default_slurm_options();
   std::vector<std::vector<double>> points;       ///< the sequence learner's inputs
   std::map<std::string, double> learner_params;  ///< integrator, average, average1d
 
@@ -113,12 +117,6 @@ struct RunConfig {
   static RunConfig from_json(const nlohmann::json& j);
 };
 
-/// The learners this tool knows, for messages and `--help`.
-inline constexpr const char* known_learners =
-    "1d, 2d, nd, sequence, integrator, average, average1d";
-/// The masters this tool knows.
-inline constexpr const char* known_masters = "local, mpi, slurm";
-
 /// The most programs (or SLURM jobs) a run keeps going at once.
 inline constexpr std::uint64_t max_workers = 100000;
 /// The most retries of a point.
@@ -140,6 +138,10 @@ std::array<double, 2> parse_bounds(const std::string& text);
 /// Reads `name=value` with a number for value; `flag` names the option in errors.
 std::pair<std::string, double> parse_loss_param(const std::string& text,
                                                 const char* flag = "--loss-param");
+/// Reads `--loss`, its `--loss-param`s and the `--learner-param`s into `c`.
+void read_learner_settings(RunConfig& c, const std::string& loss,
+                           const std::vector<std::string>& loss_params,
+                           const std::vector<std::string>& learner_params);
 /// Splits a command line into words as a POSIX shell would for simple
 /// quoting: blanks separate words, '...' and "..." group, backslash escapes.
 std::vector<std::string> split_words(const std::string& text);

@@ -10,28 +10,16 @@
 #include <map>
 #include <ranges>
 #include <regex>
-#include <type_traits>
 #include <vector>
 
 #include "history_input.hpp"
-#include "learners.hpp"
+#include "learner_descriptor.hpp"
+#include "learner_operations.hpp"
 #include "progress.hpp"
-#include "recorded_learner.hpp"
 #include "run.hpp"
-#include "taskmaster/history/replay.hpp"
 
 namespace taskmaster::cli {
 namespace {
-
-using Y = std::vector<double>;
-
-std::vector<double> as_row(double x) { return {x}; }
-std::vector<double> as_row(const std::array<double, 2>& x) { return {x[0], x[1]}; }
-std::vector<double> as_row(const std::vector<double>& x) { return x; }
-std::vector<double> as_row(std::uint64_t seed) { return {static_cast<double>(seed)}; }
-std::vector<double> as_row(const std::pair<std::int64_t, double>& x) {
-  return {static_cast<double>(x.first), x.second};
-}
 
 /// A failure reason without the task and process numbers, so that the same
 /// failure of many tasks is counted as one reason.
@@ -44,22 +32,7 @@ std::string without_task_details(const std::string& reason) {
 
 int replay_command(const std::filesystem::path& path) {
   const HistoryInput input = HistoryInput::read(path);
-  return with_learner(input.config, [&](auto& learner) {
-    using X = input_of<std::remove_reference_t<decltype(learner)>>;
-    const History<X, Y> history = to_history<X, Y>(input.raw, path.string());
-    try {
-      const Progress counts = replay(history, learner);
-      fmt::print(
-          "identical: {} asks, {} results and {} failures replayed through a fresh {} "
-          "learner gave exactly the recorded points\n",
-          counts.asked, counts.told, counts.failed, input.config.learner);
-      return 0;
-    } catch (const ReplayDivergence& d) {
-      fmt::print("divergent at ask {} ({}:{}): the record has {}, the fresh learner asked {}\n",
-                 d.step(), path.string(), d.line(), d.recorded(), d.asked());
-      return 1;
-    }
-  });
+  return learner_named(input.config.learner).operations->replay(input);
 }
 
 int info_command(const std::filesystem::path& path) {
@@ -103,40 +76,26 @@ int info_command(const std::filesystem::path& path) {
     segment_end = std::max(segment_end, e.time);
   }
   duration += segment_end;
-  std::string estimate;  // what the learners that estimate one number found
-  const double loss = with_recorded_learner(input, [&](auto& learner) {
-    using L = std::remove_reference_t<decltype(learner)>;
-    if constexpr (std::is_same_v<L, Integrator>) {
-      const auto& integrator = learner.inner();
-      estimate =
-          fmt::format("integral  {:.15g} ± {:.3g} ({} the tolerance {:g})\n", integrator.igral(),
-                      integrator.err(), integrator.done() ? "within" : "not yet within",
-                      integrator.tolerance());
-    } else if constexpr (std::is_same_v<L, Average>) {
-      const auto& average = learner.inner();
-      estimate = fmt::format("mean      {:.15g} ± {:.3g} (standard error of {} samples)\n",
-                             average.mean(), average.standard_error(), average.npoints());
-    }
-    return learner.loss();
-  });
+  const LearnerDescriptor& learner = learner_named(c.learner);
+  const RecordedSummary recorded = learner.operations->summarize(input);
   std::string program;
-  for (const auto& a : c.command.empty() ? c.worker : c.command)
-    program += (program.empty() ? "" : " ") + shell_quote(a);
+  for (const auto& a : c.command.empty() ? c.worker : c.command) {
+    if (!program.empty()) program += ' ';  // not "" + string: GCC 12 -O3 warns falsely
+    program += shell_quote(a);
+  }
   fmt::print("history   {}\n", path.string());
-  if (c.learner == "sequence") {
-    fmt::print("learner   sequence of {} points in {} dimension{}\n", c.points.size(),
+  if (learner.dimensions.of_points) {
+    fmt::print("learner   {} of {} points in {} dimension{}\n", c.learner, c.points.size(),
                c.dimension(), c.dimension() == 1 ? "" : "s");
-  } else if (c.learner == "average") {
-    fmt::print("learner   average of samples, seed as input\n");
+  } else if (learner.input == InputKind::seed) {
+    fmt::print("learner   {} of samples, seed as input\n", c.learner);
   } else {
     fmt::print("learner   {} on {}, loss {}\n", c.learner,
                fmt::join(c.bounds | std::views::transform([](const auto& b) {
                            return fmt::format("[{}, {}]", b[0], b[1]);
                          }),
                          " x "),
-               c.loss.empty()
-                   ? (c.learner == "1d" || c.learner == "average1d" ? "distance" : "default")
-                   : c.loss);
+               c.loss.empty() ? learner.default_loss() : c.loss);
   }
   if (!c.learner_params.empty()) {
     std::vector<std::string> params;
@@ -153,8 +112,8 @@ int info_command(const std::filesystem::path& path) {
                        " or "));
   fmt::print("points    {} evaluated, {} failed, {} retried, {} asked, {} cancelled\n", tells,
              failed, retried, asks, cancelled);
-  fmt::print("loss      {:.6g}\n", loss);
-  fmt::print("{}", estimate);
+  fmt::print("loss      {:.6g}\n", recorded.loss);
+  fmt::print("{}", recorded.estimate);
   // Only the last segment tells whether the run can go on as it is: one
   // killed earlier was resumed since.
   const bool ended_in_error = last_ending && last_ending->rfind("error:", 0) == 0;
@@ -181,14 +140,7 @@ int info_command(const std::filesystem::path& path) {
 int export_command(const std::filesystem::path& path,
                    const std::optional<std::filesystem::path>& out) {
   const HistoryInput input = HistoryInput::read(path);
-  std::vector<std::pair<std::vector<double>, std::vector<double>>> rows;
-  with_learner(input.config, [&](auto& learner) {
-    using X = input_of<std::remove_reference_t<decltype(learner)>>;
-    for (const auto& [x, y] : to_history<X, Y>(input.raw, path.string()).results()) {
-      rows.emplace_back(as_row(x), y);
-    }
-    return 0;
-  });
+  std::vector<ResultRow> rows = learner_named(input.config.learner).operations->results(input);
   std::sort(rows.begin(), rows.end());
   const std::size_t components = input.components();
   std::string text;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "learner_descriptor.hpp"
 #include "taskmaster/history/json_text.hpp"
 
 namespace taskmaster::cli {
@@ -56,17 +57,18 @@ std::optional<std::string> bad_input(const RunConfig& c, const nlohmann::json& x
     }
     return std::nullopt;
   };
-  if (c.learner == "average") {
+  const LearnerDescriptor& learner = learner_named(c.learner);
+  if (learner.input == InputKind::seed) {
     if (!seed(x)) return fmt::format("{} is not a seed (a whole number >= 0)", json_excerpt(x));
     return std::nullopt;
   }
-  if (c.learner == "average1d") {
+  if (learner.input == InputKind::seed_and_number) {
     if (!x.is_array() || x.size() != 2 || !x[0].is_number_integer())
       return fmt::format("{} is not a pair [seed, x]", json_excerpt(x));
     return inside(x[1], 0);
   }
   const std::size_t dimension = c.dimension();
-  if (c.learner == "1d" || c.learner == "integrator") return inside(x, 0);
+  if (learner.input == InputKind::number) return inside(x, 0);
   if (!x.is_array() || x.size() != dimension) {
     return fmt::format("{} is not an array of {} number{}", json_excerpt(x), dimension,
                        dimension == 1 ? "" : "s");
@@ -74,7 +76,7 @@ std::optional<std::string> bad_input(const RunConfig& c, const nlohmann::json& x
   for (std::size_t i = 0; i < dimension; ++i) {
     if (auto why = inside(x[i], i)) return why;
   }
-  if (c.learner == "sequence") {
+  if (learner.dimensions.of_points) {
     std::vector<double> point;
     for (const auto& v : x) point.push_back(*number(v));
     if (std::find(c.points.begin(), c.points.end(), point) == c.points.end())
@@ -100,8 +102,7 @@ void check_events(const HistoryInput& input) {
   const auto fail = [&](std::size_t line, const std::string& why) {
     throw UsageError(fmt::format("HISTORY: {}:{}: {}", input.path.string(), line, why));
   };
-  const bool scalar = input.config.learner == "integrator" || input.config.learner == "average" ||
-                      input.config.learner == "average1d";
+  const bool scalar = learner_named(input.config.learner).scalar_output;
   std::size_t components = scalar ? 1 : 0;
   std::size_t first_tell = 0;
   for (const auto& e : input.raw.events) {

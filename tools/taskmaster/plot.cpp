@@ -12,13 +12,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "learners.hpp"
-#include "recorded_learner.hpp"
-#include "taskmaster/history/history_file.hpp"
-#include "taskmaster/history/replay.hpp"
+#include "learner_descriptor.hpp"
+#include "learner_operations.hpp"
+#include "pictures.hpp"
 
 namespace taskmaster::cli {
 namespace {
@@ -232,26 +230,22 @@ void draw_1d(cairo_t* cr, const Learner1& learner, const PlotSize& size, const s
              {});
 }
 
-/// A scalar-output learner: the integrand's samples, the means of a noisy
-/// function, or the samples of an average against their seeds.
-template <class L>
-void draw_scalar(cairo_t* cr, const L& learner, const PlotSize& size, const std::string& title) {
-  Curve data;
-  CurveStyle style;
-  if constexpr (std::is_same_v<L, AverageLearner>) {
-    for (const auto& [seed, y] : learner.data()) {
-      data.emplace_back(static_cast<double>(seed), std::vector<double>{y});
-    }
-    std::sort(data.begin(), data.end());
-    style = {.x_label = "seed", .y_label = "sample", .joined = false};
-  } else {
-    for (const auto& [x, y] : learner.data()) data.emplace_back(x, std::vector<double>{y});
-    if constexpr (std::is_same_v<L, AverageLearner1D>) style.y_label = "mean y";
-  }
+/// The samples of a learner of one number per point, drawn as `style` says.
+void draw_scalar(cairo_t* cr, const Curve& data, const CurveStyle& style, const PlotSize& size,
+                 const std::string& title) {
   if (data.empty()) throw std::runtime_error("no evaluated point to plot");
   Range xs;
   for (const auto& point : data) xs.add(point.first);
   draw_curve(cr, data, xs.padded(0.0), size, title, style);
+}
+
+/// (x, {y}) for each point of a learner whose data() maps numbers to numbers.
+template <class Data>
+Curve scalar_curve(const Data& points) {
+  Curve data;
+  for (const auto& [x, y] : points)
+    data.emplace_back(static_cast<double>(x), std::vector<double>{y});
+  return data;
 }
 
 /// A vertical colour bar right of the frame `f`, with ticks for values `vs`.
@@ -467,6 +461,38 @@ struct ContextDeleter {
 
 }  // namespace
 
+void draw_curve(cairo_t* cr, const Learner1& learner, const Picture& picture) {
+  draw_1d(cr, learner, picture.size, picture.title);
+}
+
+void draw_triangulation(cairo_t* cr, const Learner2& learner, const Picture& picture) {
+  draw_2d(cr, learner, picture.size, picture.title);
+}
+
+void draw_slice(cairo_t* cr, const LearnerN& learner, const Picture& picture) {
+  draw_nd(cr, learner, picture.config.bounds, picture.size, picture.title);
+}
+
+void draw_points(cairo_t* cr, const Sequence& sequence, const Picture& picture) {
+  draw_sequence(cr, sequence, picture.size, picture.title);
+}
+
+void draw_integrand(cairo_t* cr, const IntegratorLearner& learner, const Picture& picture) {
+  draw_scalar(cr, scalar_curve(learner.data()), {}, picture.size, picture.title);
+}
+
+void draw_samples(cairo_t* cr, const AverageLearner& learner, const Picture& picture) {
+  // Independent samples: points against their seeds, in order, no line.
+  Curve samples = scalar_curve(learner.data());
+  std::sort(samples.begin(), samples.end());
+  draw_scalar(cr, samples, {.x_label = "seed", .y_label = "sample", .joined = false}, picture.size,
+              picture.title);
+}
+
+void draw_means(cairo_t* cr, const AverageLearner1D& learner, const Picture& picture) {
+  draw_scalar(cr, scalar_curve(learner.data()), {.y_label = "mean y"}, picture.size, picture.title);
+}
+
 void plot_history(const HistoryInput& input, const std::filesystem::path& out, PlotSize size) {
   const std::string ext = out.extension().string();
   if (ext != ".png" && ext != ".svg") {
@@ -500,26 +526,7 @@ void plot_history(const HistoryInput& input, const std::filesystem::path& out, P
       break;
     }
   }
-  with_recorded_learner(input, [&](auto& learner) {
-    using L = std::remove_reference_t<decltype(learner)>;
-    if (learner.size() == 0) {
-      throw std::runtime_error(fmt::format("{}: no evaluated point to plot", input.path.string()));
-    }
-    const std::string title =
-        fmt::format("{} ({} points, loss {:.3g})", program, learner.size(), learner.loss());
-    if constexpr (std::is_same_v<L, Learner1>) {
-      draw_1d(cr, learner, size, title);
-    } else if constexpr (std::is_same_v<L, Learner2>) {
-      draw_2d(cr, learner, size, title);
-    } else if constexpr (std::is_same_v<L, Sequence>) {
-      draw_sequence(cr, learner, size, title);
-    } else if constexpr (is_scalar_output<L>) {
-      draw_scalar(cr, learner.inner(), size, title);
-    } else {
-      draw_nd(cr, learner, c.bounds, size, title);
-    }
-    return 0;
-  });
+  learner_named(c.learner).operations->draw(input, cr, size, program);
   context.reset();
   if (svg) {
     cairo_surface_finish(surface.get());

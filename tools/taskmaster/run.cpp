@@ -9,16 +9,15 @@
 #include <type_traits>
 #include <vector>
 
-#include "abandonable_master.hpp"
 #include "history_input.hpp"
 #include "interrupt.hpp"
-#include "learners.hpp"
+#include "learner_descriptor.hpp"
+#include "learner_operations.hpp"
+#include "master_descriptor.hpp"
 #include "masters.hpp"
 #include "plot.hpp"
 #include "progress.hpp"
-#include "taskmaster/evaluate.hpp"
-#include "taskmaster/history/replay.hpp"
-#include "vector_output_master.hpp"
+#include "run_session.hpp"
 #include "worker_control.hpp"
 
 namespace taskmaster::cli {
@@ -55,7 +54,7 @@ RunOutcome execute_run(const RunRequest& request) {
   RunConfig c = request.config;
 #if TASKMASTER_WITH_MPI
   std::optional<MpiSession> mpi;
-  if (c.master == "mpi") {
+  if (master_named(c.master).on_every_rank) {
     mpi.emplace();
     int rank = 0;
     int size = 1;
@@ -64,10 +63,7 @@ RunOutcome execute_run(const RunRequest& request) {
     c.workers = static_cast<std::size_t>(std::max(size - 1, 1));  // recorded as the run had it
     if (rank != 0) {
       // A worker rank: no history, no progress, no plot; rank 0 reports.
-      with_learner(c, [&](auto& learner) {
-        serve_mpi_rank<input_of<std::remove_reference_t<decltype(learner)>>>(c);
-        return 0;
-      });
+      learner_named(c.learner).operations->serve_mpi_rank(c);
       RunOutcome served;
       served.worker_rank = true;
       return served;
@@ -96,7 +92,7 @@ RunOutcome execute_run(const RunRequest& request) {
     controls.stop = [&] { stopped_from_page = true; };
     // Programs on this machine can be added and released during a run; SLURM
     // jobs and MPI ranks are fixed when the run starts.
-    if (c.master == "local")
+    if (master_named(c.master).workers_change_during_run)
       controls.workers = [&](long change) { return worker_control.change(change); };
     live.emplace(request.history, *request.live, std::move(controls));
     live->start();
@@ -115,52 +111,8 @@ RunOutcome execute_run(const RunRequest& request) {
                              .duration_goal = goals.duration,
                              .points_before = resolved_before});
 
-  RunOutcome outcome = with_learner(c, [&](auto& learner) {
-    using L = std::remove_reference_t<decltype(learner)>;
-    using X = input_of<L>;
-    using Y = std::vector<double>;
-    return with_master<X>(
-        c,
-        [&](auto& programs) {
-          const WorkerControl::Attachment attached(worker_control, programs);
-          AbandonableMaster abandonable(programs);
-          // Learners of one number take outputs of one component, from the start.
-          VectorOutputMaster master(abandonable, is_scalar_output<L> ? 1 : components);
-          std::string first_failure;
-          RunOptions<X, Y> options;
-          options.seed = c.seed;
-          options.retry = {.retries = c.retries, .on_failure = OnFailure::record_and_continue};
-          options.keep_history = false;
-          options.metadata = c.to_json();
-          options.hook = [&](const HistoryEvent<X, Y>& e, const Progress& p) {
-            if (e.kind == EventKind::fail && !e.retry && first_failure.empty())
-              first_failure = e.text;
-            reporter.update(p);
-          };
-          RunSummary<X, Y> summary;
-          if (request.resume) {
-            summary = resume(request.history, master, learner, stop, options);
-          } else {
-            options.history_file = request.history;
-            summary = evaluate(master, learner, stop, options);
-          }
-          reporter.finish(summary.progress);
-          RunOutcome o;
-          o.told = summary.progress.told;
-          o.failed = summary.progress.failed;
-          o.loss = learner.loss();
-          o.seconds = summary.progress.seconds();
-          o.reason = summary.reason;
-          if (InterruptGuard::interrupted()) {
-            o.status = 128 + InterruptGuard::signal();
-          } else if (o.told == 0 && o.failed > 0) {
-            o.status = 1;
-            o.reason = fmt::format("every point failed; the first: {}", first_failure);
-          }
-          return o;
-        },
-        request.resume);
-  });
+  RunSession session{request, components, stop, reporter, worker_control};
+  RunOutcome outcome = learner_named(c.learner).operations->run(c, session);
 
   if (!request.quiet || outcome.status != 0) {
     fmt::print(stderr, "taskmaster: {}: {} points, {} failed, loss {:.4g}, {}; history in {}\n",
@@ -183,7 +135,8 @@ RunOutcome execute_run(const RunRequest& request) {
 }
 
 int run_command(RunRequest request) {
-  if (request.config.master == "slurm" && request.config.slurm.work_directory.empty()) {
+  if (master_named(request.config.master).takes_slurm_options &&
+      request.config.slurm.work_directory.empty()) {
     // Next to the history, so that every run keeps its own job files.
     auto directory = request.history;
     directory.replace_extension();

@@ -1,4 +1,5 @@
-#include "simulate.hpp"
+// `taskmaster simulate`: a run on N virtual workers with a virtual clock,
+// to see how a learner would use a cluster of any size before renting it.
 
 #include <fmt/format.h>
 
@@ -7,18 +8,18 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
 
 #include "history_input.hpp"
-#include "learners.hpp"
-#include "masters.hpp"
-#include "taskmaster/evaluate.hpp"
-#include "taskmaster/masters/simulated_master.hpp"
+#include "learner_descriptor.hpp"
+#include "learner_operations.hpp"
+#include "simulation.hpp"
+#include "subcommand.hpp"
 #include "test_functions.hpp"
-#include "vector_output_master.hpp"
 
 namespace taskmaster::cli {
 
@@ -35,119 +36,22 @@ Examples:
 The function is evaluated for real, one point at a time; the durations are
 drawn (seeded) and only advance a virtual clock. Built-in functions: )";
 
-/// What one simulated run measured.
-struct Measured {
-  double virtual_seconds = 0;  ///< when the goal held (or the run ended)
-  double utilization = 0;
-  std::uint64_t told = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t cancelled = 0;
-  std::uint64_t lost = 0;
-  std::optional<double> loss;
-  std::optional<double> estimate;  ///< the integral or mean, for learners that make one
-  std::string reason;
+/// The flags of `taskmaster simulate`.
+struct SimulateFlags {
+  std::string function, learner, loss, worker, history, points, duration = "fixed:1";
+  std::vector<std::string> bounds, goals, loss_params, learner_params, joins, leaves;
+  std::string workers = "1", retries = "0", seed = "0";
+  bool efficiency = false;
+  bool json = false;
+  bool overwrite = false;
 };
 
-struct Simulation {
-  RunConfig config;
-  const TestFunction* function = nullptr;
-  TaskDurations durations = TaskDurations::fixed(1);
-  std::string durations_text;
-  std::vector<WorkerChange> schedule;
-  std::optional<std::filesystem::path> history;
-};
-
-StopCondition stop_in_virtual_time(const RunConfig& c, const double& now) {
-  std::optional<StopCondition> stop;
-  for (const auto& g : c.goals) {
-    // Every goal is a state reached, measured when it first holds: N points
-    // means N results (not N asked), a duration is virtual.
-    StopCondition one = g.kind == Goal::Kind::duration
-                            ? stop::when(fmt::format("{} s of virtual time", g.value),
-                                         [&now, s = g.value](const Progress&) { return now >= s; })
-                        : g.kind == Goal::Kind::npoints
-                            ? stop::results(static_cast<std::uint64_t>(g.value))
-                            : g.stop_condition();
-    stop = stop ? std::move(*stop) || std::move(one) : std::move(one);
-  }
-  return stop ? std::move(*stop) : stop::exhausted();
-}
-
-template <class L>
-std::optional<double> estimate_of(const L& learner) {
-  if constexpr (std::is_same_v<L, Integrator>) return learner.inner().igral();
-  if constexpr (std::is_same_v<L, Average>) return learner.inner().mean();
-  return std::nullopt;
-}
-
-/// Runs `learner` on `workers` virtual workers evaluating `f`.
-template <class L, class F>
-Measured simulate_on(const Simulation& s, L& learner, F f, std::size_t workers,
-                     const std::vector<WorkerChange>& schedule,
-                     const std::optional<std::filesystem::path>& history) {
-  using X = input_of<L>;
-  using Y = std::vector<double>;
-  SimulatedMaster<X, Y> master(std::move(f), workers, s.durations,
-                               {.seed = s.config.seed, .schedule = schedule});
-  double now = 0;
-  std::optional<double> goal_time;
-  const StopCondition goals = stop_in_virtual_time(s.config, now);
-  const StopCondition stop = stop::when(goals.describe(), [&](const Progress& p) {
-    now = master.now();
-    const bool holds = goals(p);
-    if (holds && !goal_time) goal_time = now;
-    return holds;
-  });
-  RunOptions<X, Y> options;
-  options.seed = s.config.seed;
-  options.retry = {.retries = s.config.retries, .on_failure = OnFailure::record_and_continue};
-  // The time to reach the goal is what is measured: what runs then is cancelled.
-  options.drain = false;
-  options.keep_history = false;
-  options.metadata = s.config.to_json();
-  options.history_file = history;
-  const auto summary = evaluate(master, learner, stop, options);
-  Measured m;
-  m.virtual_seconds = goal_time.value_or(master.now());
-  m.utilization = master.utilization();
-  m.told = summary.progress.told;
-  m.failed = summary.progress.failed;
-  m.cancelled = summary.unresolved.size();
-  m.lost = master.lost();
-  if constexpr (LossLearner<L>) m.loss = static_cast<double>(learner.loss());
-  m.estimate = estimate_of(learner);
-  m.reason = summary.reason;
-  return m;
-}
-
-/// A fresh learner, the function (built in, or the program run once per
-/// point), and one simulated run.
+/// One simulated run of a fresh learner of the simulation's kind.
 Measured simulate(const Simulation& s, std::size_t workers,
                   const std::vector<WorkerChange>& schedule,
                   const std::optional<std::filesystem::path>& history) {
-  return with_learner(s.config, [&](auto& learner) {
-    using L = std::remove_reference_t<decltype(learner)>;
-    using X = input_of<L>;
-    if (s.function != nullptr) {
-      auto f = [tf = s.function](const X& x) {
-        const TestPoint p = test_point(x);
-        return std::vector<double>{tf->f(p.x, p.seed)};
-      };
-      return simulate_on(s, learner, f, workers, schedule, history);
-    }
-    return with_local_programs<X>(s.config, 1, [&](auto& programs) {
-      VectorOutputMaster one(programs, is_scalar_output<L> ? 1 : 0);
-      TaskId next_id = 0;
-      auto f = [&](const X& x) {
-        one.submit(Task<X>{next_id++, x});
-        auto r = one.next();
-        if (!r) throw std::runtime_error("the program gave no result");
-        if (!r->ok()) throw std::runtime_error(r->error);
-        return std::move(*r->y);
-      };
-      return simulate_on(s, learner, f, workers, schedule, history);
-    });
-  });
+  return learner_named(s.config.learner)
+      .operations->simulate(SimulatedRun{s, workers, schedule, history});
 }
 
 std::vector<WorkerChange> parse_changes(const std::vector<std::string>& texts, int sign,
@@ -191,10 +95,14 @@ std::string function_names() {
   return names;
 }
 
+int run_simulation(const SimulateFlags& f, std::vector<std::string> command);
+
 }  // namespace
 
-SimulateCommand::SimulateCommand(CLI::App& app) {
-  command_ = app.add_subcommand(
+Subcommand add_simulate_command(CLI::App& app) {
+  auto flags = std::make_shared<SimulateFlags>();
+  SimulateFlags& flags_ = *flags;
+  auto* command_ = app.add_subcommand(
       "simulate",
       "Run a learner on N virtual workers with a virtual clock: time, points, utilization, "
       "parallel efficiency.");
@@ -204,9 +112,9 @@ SimulateCommand::SimulateCommand(CLI::App& app) {
   command_->footer(footer);
   auto* c = command_;
   c->add_option("--function", flags_.function, "A built-in test function (see below)");
-  c->add_option("--learner", flags_.learner,
-                "Learner: 1d, 2d, nd, sequence, integrator, average or average1d (default: the "
-                "one the function suits, else 1d)");
+  c->add_option(
+      "--learner", flags_.learner,
+      "Learner: " + learner_choices() + " (default: the one the function suits, else 1d)");
   c->add_option("--learner-param", flags_.learner_params, "name=value for the learner (as run)")
       ->allow_extra_args(false);
   c->add_option("--points", flags_.points,
@@ -242,12 +150,16 @@ SimulateCommand::SimulateCommand(CLI::App& app) {
   c->add_flag("--efficiency", flags_.efficiency,
               "Also simulate 1 worker: speedup and parallel efficiency T1 / (N TN)");
   c->add_flag("--json", flags_.json, "One JSON object instead of text");
+  return {command_,
+          [flags](std::vector<std::string> program) {
+            return run_simulation(*flags, std::move(program));
+          },
+          true};
 }
 
-bool SimulateCommand::parsed() const { return command_->parsed(); }
+namespace {
 
-int SimulateCommand::run(std::vector<std::string> command) const {
-  const Flags& f = flags_;
+int run_simulation(const SimulateFlags& f, std::vector<std::string> command) {
   Simulation s;
   RunConfig& c = s.config;
   if (!f.function.empty()) {
@@ -265,15 +177,8 @@ int SimulateCommand::run(std::vector<std::string> command) const {
   for (const auto& b : f.bounds) c.bounds.push_back(parse_bounds(b));
   if (!f.points.empty()) c.points = read_points(f.points);
   if (c.bounds.empty() && c.points.empty() && s.function != nullptr) c.bounds = s.function->bounds;
-  c.loss = f.loss;
-  for (const auto& p : f.loss_params) c.loss_params.insert(parse_loss_param(p));
-  for (const auto& p : f.learner_params)
-    c.learner_params.insert(parse_loss_param(p, "--learner-param"));
-  const bool finishes = c.learner == "integrator" || c.learner == "average";
-  for (const auto& g :
-       f.goals.empty() ? std::vector<std::string>{finishes ? "done" : "npoints=100"} : f.goals) {
-    c.goals.push_back(Goal::parse(g));
-  }
+  read_learner_settings(c, f.loss, f.loss_params, f.learner_params);
+  c.goals = goals_or_default(f.goals, c);
   c.command = std::move(command);
   // A built-in function is recorded as a program of that name, so that the
   // history's header is complete: `taskmaster replay` and `info` read it
@@ -371,4 +276,5 @@ int SimulateCommand::run(std::vector<std::string> command) const {
   return 0;
 }
 
+}  // namespace
 }  // namespace taskmaster::cli

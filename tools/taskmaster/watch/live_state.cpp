@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "../config.hpp"
+#include "../learner_descriptor.hpp"
 #include "../run.hpp"
 #include "taskmaster/history/json_text.hpp"
 
@@ -153,9 +154,7 @@ void LiveState::configure(const nlohmann::json& meta) {
   run_["tool"] = true;
   run_["learner"] = c.learner;
   run_["bounds"] = c.bounds;
-  run_["loss"] = c.loss.empty()
-                     ? (c.learner == "1d" || c.learner == "average1d" ? "distance" : "default")
-                     : c.loss;
+  run_["loss"] = c.loss.empty() ? learner_named(c.learner).default_loss() : c.loss;
   run_["loss_params"] = c.loss_params;
   run_["learner_params"] = c.learner_params;
   run_["goals"] = nlohmann::json::array();
@@ -171,7 +170,8 @@ void LiveState::configure(const nlohmann::json& meta) {
   run_["workers"] = c.workers;
   run_["timeout"] = c.timeout ? nlohmann::json(*c.timeout) : nlohmann::json();
   run_["input_names"] = c.input_names();
-  run_["dimension"] = c.learner == "average" ? 1 : c.dimension();
+  // A learner of seeds has no bounds but is drawn against one axis.
+  run_["dimension"] = std::max<std::size_t>(c.dimension(), 1);
   if (!shadow_) {
     try {
       shadow_ = ShadowLearner::make(c);
