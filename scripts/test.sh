@@ -45,6 +45,6 @@ ctest --preset asan -j "$jobs"
 
 echo "== ThreadSanitizer build, concurrency tests"
 cmake --preset tsan >/dev/null
-cmake --build --preset tsan -j "$jobs" --target test_thread_master test_batch_master test_loop test_replay test_resume killable_run test_process_master test_command_master test_stdio_master json_lines_worker test_history_writers
+cmake --build --preset tsan -j "$jobs" --target test_thread_master test_batch_master test_loop test_replay test_resume killable_run test_process_master test_command_master test_stdio_master json_lines_worker test_history_writers test_out_of_process_engine
 # TSan needs a narrower address-space randomisation than recent kernels use.
 setarch "$(uname -m)" -R ctest --preset tsan -j "$jobs"
