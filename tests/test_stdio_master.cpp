@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -274,6 +277,75 @@ TEST(StdioMaster, DestructorKillsBusyWorkersPromptly) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_TRUE(survivors(marker).empty());
+}
+
+/// A worker started the way a caller may start one itself (fork, then exec
+/// here), and handed over with Child::adopt.
+subprocess::Child start_elsewhere(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  int in[2], out[2], err[2];
+  for (int* p : {in, out, err}) {
+    if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {  // only async-signal-safe calls from here to exec
+    ::setpgid(0, 0);
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  for (int fd : {in[0], out[1], err[1]}) ::close(fd);
+  return subprocess::Child::adopt(pid, in[1], out[0], err[0]);
+}
+
+TEST(StdioMaster, WorkersStartedElsewhereAreUsedFirstAndReplacedFromTheCommand) {
+  const std::string marker = process_marker();
+  {
+    // Alone: the adopted worker exits with status 3 on x = 13; its
+    // replacement comes from the command and takes the retry.
+    subprocess::Child adopted = start_elsewhere({python, faulty_worker, "exit3", marker});
+    const pid_t adopted_pid = adopted.pid();
+    std::vector<subprocess::Child> started;
+    started.push_back(std::move(adopted));
+    StdioMaster<double, double> master({python, faulty_worker, "none", marker}, {.workers = 1},
+                                       std::move(started));
+    ASSERT_EQ(master.worker_pids(), std::vector<pid_t>{adopted_pid});
+    SequenceLearner<double, double> learner(std::vector<double>{13, 1, 2, 3});
+    auto summary = evaluate(master, learner, stop::learner_done(), {.retry = {.retries = 1}});
+    EXPECT_EQ(summary.progress.told, 4u);
+    EXPECT_EQ(summary.progress.retried, 1u);
+    ASSERT_EQ(master.worker_pids().size(), 1u);
+    EXPECT_NE(master.worker_pids().front(), adopted_pid);
+    EXPECT_FALSE(subprocess::is_alive(adopted_pid));
+  }
+  {
+    // Beside a spawned one, and reaped by the master's destructor.
+    subprocess::Child adopted = start_elsewhere({python, faulty_worker, "none", marker});
+    const pid_t adopted_pid = adopted.pid();
+    std::vector<subprocess::Child> started;
+    started.push_back(std::move(adopted));
+    {
+      StdioMaster<double, double> master({python, faulty_worker, "none", marker}, {.workers = 2},
+                                         std::move(started));
+      const auto pids = master.worker_pids();
+      EXPECT_EQ(pids.size(), 2u);
+      EXPECT_EQ(std::count(pids.begin(), pids.end(), adopted_pid), 1);
+      SequenceLearner<double, double> learner(integers(40));
+      auto summary = evaluate(master, learner, stop::learner_done());
+      EXPECT_EQ(summary.progress.told, 40u);
+    }
+    EXPECT_FALSE(subprocess::is_alive(adopted_pid));
+  }
+  EXPECT_TRUE(survivors(marker).empty());
+}
+
+TEST(StdioMaster, AdoptingWithoutPipesIsAnError) {
+  EXPECT_THROW((void)subprocess::Child::adopt(::getpid(), -1, -1, -1), subprocess::SpawnError);
 }
 
 }  // namespace

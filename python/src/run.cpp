@@ -315,6 +315,16 @@ struct RunSpec {
   std::string durations = "fixed:1";  // for master "simulated": TaskDurations::parse's text
   std::uint64_t durations_seed = 0;   // for master "simulated"
   bool numbers_as_arrays = false;     // outputs as the command-line tool records them
+  // For master "workers": workers forked by runner.py, used before any is
+  // spawned. Shared, because pybind11 hands RunHandle a copy of the spec.
+  std::shared_ptr<std::vector<subprocess::Child>> started_workers =
+      std::make_shared<std::vector<subprocess::Child>>();
+
+  /// Takes charge of a forked worker (its pid and this process's ends of
+  /// its pipes); an error leaves it killed and reaped.
+  void adopt_worker(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd) {
+    started_workers->push_back(subprocess::Child::adopt(pid, stdin_fd, stdout_fd, stderr_fd));
+  }
 };
 
 /// One run on its own thread, and what the Python side can ask of it.
@@ -482,7 +492,8 @@ class RunHandle {
         WorkerOptions options;
         options.workers = spec_.workers;
         options.timeout = spec_.timeout;
-        StdioMaster<Value, Value> master(spec_.command, options);
+        StdioMaster<Value, Value> master(spec_.command, options, std::move(*spec_.started_workers));
+        spec_.started_workers->clear();
         run_on(master);
       } else if (spec_.master == "command") {
         CommandOptions options;
@@ -752,6 +763,8 @@ PYBIND11_MODULE(_run, m) {
       .def_readwrite("numbers_as_arrays", &RunSpec::numbers_as_arrays)
       .def_readwrite("durations", &RunSpec::durations)
       .def_readwrite("durations_seed", &RunSpec::durations_seed)
+      .def("adopt_worker", &RunSpec::adopt_worker, py::arg("pid"), py::arg("stdin_fd"),
+           py::arg("stdout_fd"), py::arg("stderr_fd"))
       .def("set_slurm", [](RunSpec& spec, std::string partition, std::string time_limit,
                            unsigned cpus, std::string memory, std::vector<std::string> sbatch_lines,
                            std::string directory, std::string job_name, bool arrays) {

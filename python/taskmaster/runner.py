@@ -52,7 +52,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 import cloudpickle
 import numpy as np
 
-from . import _run, _tool_config
+from . import _run, _tool_config, _worker
 
 __all__ = [
     "run",
@@ -353,6 +353,16 @@ def _seconds(duration: Any) -> Optional[float]:
     return float(duration)
 
 
+def _fork_workers() -> bool:
+    """Whether the default executor forks its first workers from this
+    process (Linux; ``TASKMASTER_WORKER_START=spawn`` turns it off, e.g. for
+    a process whose other threads hold locks the function needs)."""
+    start = os.environ.get("TASKMASTER_WORKER_START", "fork")
+    if start not in ("fork", "spawn"):
+        raise ValueError(f"TASKMASTER_WORKER_START must be 'fork' or 'spawn', got {start!r}")
+    return start == "fork" and sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
 def _default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -459,6 +469,12 @@ class Runner:
             # -S: no site processing at start (the pickle brings the parent's path).
             spec.command = [sys.executable, "-S", worker, os.path.abspath(path)]
             self._tool_program = {"worker": list(spec.command)}
+            if _fork_workers():
+                # The first workers are copies of this process: their first
+                # points wait for no interpreter start and no imports. The
+                # command above starts replacements and added workers.
+                for _ in range(workers):
+                    spec.adopt_worker(*_worker.fork(function))
         elif isinstance(executor, Command):
             spec.master = "command"
             spec.command = [str(a) for a in executor.argv]

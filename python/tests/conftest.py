@@ -7,10 +7,55 @@ import json
 import math
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+
+def live_processes_with(marker: str) -> list[int]:
+    """Pids of live (not zombie) processes, other than this one, whose
+    command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def live_children() -> list[int]:
+    """Pids of this process's children that are not zombies."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+def wait_until_gone(what: str | Callable[[], list[int]], seconds: float = 10) -> list[int]:
+    """Waits until no process is left of ``what`` (a command-line marker, or
+    a function listing pids); returns those still there after ``seconds``."""
+    probe = (lambda: live_processes_with(what)) if isinstance(what, str) else what
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not probe():
+            return []
+        time.sleep(0.05)
+    return probe()
+
 
 REPO = Path(__file__).resolve().parents[2]
 HELPERS = Path(__file__).resolve().parent / "helpers"

@@ -17,36 +17,10 @@ import numpy as np
 import pytest
 
 import taskmaster
-from conftest import HELPERS, run_cli
+from conftest import HELPERS, live_children, run_cli, wait_until_gone
 
 sys.path.insert(0, str(HELPERS))
 from peak1d import f as peak  # noqa: E402
-
-
-def worker_processes(marker: str) -> list[int]:
-    """Pids of live processes whose command line contains ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
-def wait_until_gone(marker: str, seconds: float = 10) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        left = worker_processes(marker)
-        if not left:
-            return []
-        time.sleep(0.05)
-    return worker_processes(marker)
 
 
 def events_of(history: Path) -> list[dict]:
@@ -197,6 +171,7 @@ def test_background_runner_can_be_read_and_cancelled(tmp_path) -> None:
     assert runner.status() == "cancelled"
     assert summary.npoints == learner.npoints
     assert wait_until_gone(str(tmp_path)) == []
+    assert wait_until_gone(live_children) == []  # the forked workers too
 
 
 @pytest.mark.parametrize("pool", [concurrent.futures.ThreadPoolExecutor, concurrent.futures.ProcessPoolExecutor])

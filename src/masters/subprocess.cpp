@@ -279,6 +279,29 @@ Child Child::spawn(const SpawnOptions& options) {
   return child;
 }
 
+Child Child::adopt(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd) {
+  if (pid <= 0 || stdout_fd < 0 || stderr_fd < 0) {
+    throw SpawnError(
+        fmt::format("cannot take charge of process {}: it needs a pid and its "
+                    "stdout and stderr pipes (got descriptors {} and {})",
+                    pid, stdout_fd, stderr_fd));
+  }
+  ChildGuard& guard = ChildGuard::instance();
+  list_group(pid);
+  guard.started(pid);
+  Child child;
+  child.pid_ = pid;
+  child.stdin_ = stdin_fd;
+  child.stdout_ = stdout_fd;
+  child.stderr_ = stderr_fd;
+  for (int fd : {stdin_fd, stdout_fd, stderr_fd}) {
+    if (fd < 0) continue;
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    set_nonblocking(fd);
+  }
+  return child;
+}
+
 Child::Child(Child&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       stdin_(std::exchange(other.stdin_, -1)),

@@ -81,6 +81,14 @@ class Child {
  public:
   static Child spawn(const SpawnOptions& options);
 
+  /// Takes charge of a child this process started some other way, e.g.
+  /// forked from an interpreter that already holds the code the child runs:
+  /// `pid` leads a process group of its own, and the descriptors are this
+  /// process's ends of the child's stdin, stdout and stderr pipes (the
+  /// Child owns them from here on). From then on it is listed, watched,
+  /// killed and reaped as a spawned child is.
+  static Child adopt(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd);
+
   Child() = default;
   Child(Child&& other) noexcept;
   Child& operator=(Child&& other) noexcept;

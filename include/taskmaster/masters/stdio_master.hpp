@@ -49,6 +49,16 @@ class StdioMaster {
       : pool_("StdioMaster", subprocess::SpawnOptions{.argv = std::move(command)},
               std::move(options)) {}
 
+  /// The same, with workers the caller has started already and hands over
+  /// (subprocess::Child::adopt): they are used first, and `command` starts
+  /// the rest and every replacement. A Python run forks its first workers
+  /// from the interpreter that holds the function, which saves each the
+  /// start of a new interpreter.
+  StdioMaster(std::vector<std::string> command, WorkerOptions options,
+              std::vector<subprocess::Child> started)
+      : pool_("StdioMaster", subprocess::SpawnOptions{.argv = std::move(command)},
+              std::move(options), std::move(started)) {}
+
   [[nodiscard]] std::size_t capacity() const noexcept { return pool_.capacity(); }
   /// Starts `n` more workers (from the loop's next step on). Any thread.
   void add_workers(std::size_t n) { pool_.add_workers(n); }

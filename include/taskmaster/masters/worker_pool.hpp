@@ -114,8 +114,14 @@ class WorkerPool {
  public:
   using Clock = ChildClock;
 
-  WorkerPool(std::string name, subprocess::SpawnOptions spawn, WorkerOptions options)
-      : name_(std::move(name)), spawn_(std::move(spawn)), options_(std::move(options)) {
+  /// `started`: workers already running (see StdioMaster), taken before
+  /// any is spawned.
+  WorkerPool(std::string name, subprocess::SpawnOptions spawn, WorkerOptions options,
+             std::vector<subprocess::Child> started = {})
+      : name_(std::move(name)),
+        spawn_(std::move(spawn)),
+        options_(std::move(options)),
+        started_(std::move(started)) {
     if (spawn_.argv.empty()) throw std::invalid_argument(name_ + ": the worker command is empty");
     if (options_.timeout && !(*options_.timeout > 0)) {
       throw std::invalid_argument(
@@ -195,6 +201,7 @@ class WorkerPool {
       s.reset();
     }
     slots_.clear();
+    started_.clear();  // any not needed: killed and reaped
   }
 
  private:
@@ -251,7 +258,12 @@ class WorkerPool {
     slot->index = static_cast<int>(index);
     slot->serial = ++serials_;
     slot->stderr_capture = StderrCapture(options_.stderr_tail_bytes);
-    slot->child = subprocess::Child::spawn(spawn_);
+    if (started_.empty()) {
+      slot->child = subprocess::Child::spawn(spawn_);
+    } else {
+      slot->child = std::move(started_.front());
+      started_.erase(started_.begin());
+    }
     slot->deadline = deadline_after(Clock::now(), options_.start_timeout);
     slots_[index] = std::move(slot);
   }
@@ -508,6 +520,7 @@ class WorkerPool {
   std::string name_;
   subprocess::SpawnOptions spawn_;
   WorkerOptions options_;
+  std::vector<subprocess::Child> started_;  ///< ready-made workers not yet in a slot
   std::vector<std::unique_ptr<Slot>> slots_;
   TaskQueue<X, Y> queue_;
   std::uint64_t generation_ = 0;

@@ -1,0 +1,97 @@
+"""How taskmaster.run starts its worker processes: the first ones forked
+from the calling process (no interpreter start, nothing to unpickle), any
+replacement from the worker program; what the function prints; and no
+process left behind, even when the caller is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import taskmaster
+from conftest import HELPERS, live_children, live_processes_with, wait_until_gone
+
+
+def started_as_program() -> bool:
+    """Whether this process is the worker program (spawned), not a fork."""
+    with open("/proc/self/cmdline", "rb") as f:
+        return b"_worker.py" in f.read()
+
+
+def where_evaluated(x: float) -> float:
+    """1.0 in a spawned worker, 0.0 in a forked one; a forked worker dies on x = 0."""
+    spawned = started_as_program()
+    if x == 0.0 and not spawned:
+        os._exit(3)
+    return 1.0 if spawned else 0.0
+
+
+def test_first_workers_are_forked_and_a_crashed_one_is_replaced_by_the_program() -> None:
+    learner = taskmaster.Learner1D(where_evaluated, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=30, ntasks=2, retries=3, progress=False)
+    assert summary.failed == 0 and learner.npoints >= 30
+    # The bounds go first, to the two forked workers.
+    assert learner.data[-1.0] == 0.0 and learner.data[1.0] == 0.0
+    # x = 0 killed forked workers (exit status 3) until a spawned replacement took it.
+    assert learner.data[0.0] == 1.0
+    assert summary.retried >= 1
+    assert wait_until_gone(live_children) == []
+
+
+def test_spawn_start_is_chosen_by_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("TASKMASTER_WORKER_START", "spawn")
+    learner = taskmaster.Learner1D(lambda x: 1.0 if started_as_program() else 0.0, (-1, 1))
+    taskmaster.run(learner, npoints_goal=10, ntasks=2, progress=False)
+    assert set(learner.data.values()) == {1.0}
+    monkeypatch.setenv("TASKMASTER_WORKER_START", "vfork")
+    with pytest.raises(ValueError, match="TASKMASTER_WORKER_START.*'vfork'"):
+        taskmaster.run(taskmaster.Learner1D(abs, (-1, 1)), npoints_goal=10, progress=False)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_what_the_function_prints_does_not_break_the_run(tmp_path, start) -> None:
+    script = tmp_path / "printing.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        import taskmaster
+
+        def noisy(x):
+            print("evaluating", x)
+            print("to stderr", x, file=sys.stderr)
+            return x * x
+
+        learner = taskmaster.Learner1D(noisy, (-1, 1))
+        summary = taskmaster.run(learner, npoints_goal=25, ntasks=2, progress=False)
+        print("RESULT", summary.failed, learner.npoints, flush=True)
+    """))
+    environment = dict(os.environ, TASKMASTER_WORKER_START=start)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env=environment)
+    assert done.returncode == 0, done.stderr
+    failed, npoints = done.stdout.split("RESULT")[1].split()
+    assert failed == "0" and int(npoints) >= 25
+    if start == "fork":
+        # A forked worker prints where the caller prints.
+        assert done.stdout.count("evaluating") >= 25
+
+
+def test_forked_workers_of_a_killed_caller_are_killed_too(tmp_path) -> None:
+    history = tmp_path / "hangs.jsonl"
+    # Each point sleeps 1000 s: the workers are busy when the caller dies.
+    child = subprocess.Popen([sys.executable, str(HELPERS / "run_and_wait.py"), str(history), "10", "1000"],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    deadline = time.monotonic() + 30
+    while len(live_processes_with(str(history))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the caller and its two forked workers carry the same command line
+    workers = [pid for pid in live_processes_with(str(history)) if pid != child.pid]
+    assert len(workers) == 2
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert wait_until_gone(str(history)) == []
