@@ -740,6 +740,8 @@ void mpi_serve(py::object function, const std::vector<std::string>& command,
 PYBIND11_MODULE(_run, m) {
   using namespace taskmaster::python;
   m.doc() = "The C++ loop for taskmaster.run and friends (use taskmaster.run instead).";
+  m.def("child_guard_descriptor", &taskmaster::subprocess::child_guard_descriptor,
+        "The descriptor a forked worker must close (-1 when there is none yet).");
   py::class_<RunSpec>(m, "RunSpec")
       .def(py::init<>())
       .def_readwrite("learner", &RunSpec::learner)

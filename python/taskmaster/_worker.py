@@ -1,7 +1,7 @@
 """The worker program behind taskmaster.run's default: a Python function in
 worker processes.
 
-The first workers of a run are forked from the caller (:func:`fork`). The
+The first workers of a run are forked from the caller (:func:`fork_workers`). The
 others are started by the C++ StdioMaster as ``python -S .../taskmaster/_worker.py
 FILE`` (or, for one point, ``_worker.py --one FILE X``: a SLURM job), where
 FILE holds the parent's import path and the function pickled with
@@ -88,80 +88,111 @@ def serve(function: Any, tasks: Any, replies: Any) -> None:
 
 
 def protocol_streams() -> tuple[Any, Any]:
-    """The pipes to the master as files, with this process's stdout moved
-    onto its stderr: what the function prints must not be taken for a reply
-    (the master shows the end of a worker's stderr when it fails)."""
+    """The pipes to the master as files of their own. This process's stdout
+    moves onto its stderr, so what the function prints is not taken for a
+    reply (the master shows the end of a worker's stderr when it fails), and
+    its stdin reads nothing, so that programs the function starts cannot
+    take its tasks."""
     import os
 
     sys.stdout.flush()
+    tasks = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    return sys.stdin, replies
+    _stdin_from_nowhere()
+    return tasks, replies
 
 
-def fork(function: Any) -> tuple[int, int, int, int]:
-    """Starts a worker as a copy of this process (os.fork), serving
-    ``function`` at once: no new interpreter to start, nothing to import or
-    unpickle (the master's spawned workers pay all three before their first
-    point). Returns the child's pid and this process's ends of its stdin,
-    stdout and stderr pipes, for the master to take charge of. Linux only.
+def _stdin_from_nowhere() -> None:
+    import os
 
-    The child leads a process group of its own (the master kills a hung
-    worker with whatever it started); its stdout is this process's, so what
-    the function prints shows as it would here; its protocol stream is a
-    pipe of its own; and it keeps no other descriptor of this process (the
-    pipes of other workers and runs would otherwise never see their end).
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    sys.stdin = open(0, "r", closefd=False)
+
+
+def fork_workers(function: Any, count: int, guard_descriptor: int = -1) -> list[tuple[int, int, int, int]]:
+    """Starts ``count`` workers as copies of this process (os.fork), each
+    serving ``function`` at once: no new interpreter to start, nothing to
+    import or unpickle (the master's spawned workers pay all three before
+    their first point). Returns, for each, its pid and this process's ends
+    of its stdin, stdout and stderr pipes, for the master to take charge of.
+    Linux only.
+
+    A worker is this process as it was, as a ProcessPoolExecutor's forked
+    worker is: the function's globals, open files and stdout are there.
+    Besides, it leads a process group of its own (the master kills a hung
+    worker with whatever it started), has its stderr on a pipe (the end of
+    which is shown when it fails), reads tasks and writes replies on
+    descriptors of its own (stdin reads nothing), and keeps no descriptor of the other workers
+    nor ``guard_descriptor`` (the socket through which the process that
+    kills the workers of a killed caller learns that the caller is gone).
     It leaves with os._exit: nothing of this process's clean-up runs twice.
     """
     import fcntl
     import os
-    import signal
     import warnings
 
-    def above_standard(fd: int) -> int:
-        # Above 0..3, so that moving one into place cannot overwrite another.
+    def far_away(fd: int) -> int:
+        # Above the standard descriptors, so that moving one into place
+        # cannot overwrite another.
         moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
         os.close(fd)
         return moved
 
-    task_read, task_write = map(above_standard, os.pipe())
-    reply_read, reply_write = map(above_standard, os.pipe())
-    error_read, error_write = map(above_standard, os.pipe())
+    pipes = [[far_away(fd) for pair in (os.pipe(), os.pipe(), os.pipe()) for fd in pair] for _ in range(count)]
+    every_pipe = [fd for fds in pipes for fd in fds]
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()  # else the child would print this process's pending output again
+            stream.flush()  # else each worker would print this process's pending output again
         except Exception:
             pass
-    with warnings.catch_warnings():
-        # Python 3.12 warns about fork() beside threads; the child only runs
-        # the function, on descriptors of its own.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid > 0:
+    workers = []
+    for task_read, task_write, reply_read, reply_write, error_read, error_write in pipes:
+        with warnings.catch_warnings():
+            # Python 3.12 warns about fork() beside threads; the child only
+            # runs the function, on descriptors of its own.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            keep = (task_read, reply_write, error_write)
+            _forked_worker(function, *keep, [fd for fd in every_pipe if fd not in keep] + [guard_descriptor])
         for fd in (task_read, reply_write, error_write):
             os.close(fd)
         try:
             os.setpgid(pid, pid)  # as the child does: whichever runs first
         except OSError:
             pass
-        return pid, task_write, reply_read, error_read
+        workers.append((pid, task_write, reply_read, error_read))
+    return workers
+
+
+def _forked_worker(function: Any, task_read: int, reply_write: int, error_write: int, others: list[int]) -> None:
+    """The life of a forked worker; never returns."""
+    import os
+    import signal
+
     code = 1
     try:
         os.setpgid(0, 0)
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP):
             signal.signal(number, signal.SIG_DFL)
-        # Tasks on stdin, the stderr pipe on 2, replies on 3, stdout kept.
-        os.dup2(task_read, 0)
+        for fd in others:
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         os.dup2(error_write, 2)
-        os.dup2(reply_write, 3)
-        os.closerange(4, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
-        tasks = os.fdopen(0, "r", encoding="utf-8")
-        replies = os.fdopen(3, "w", encoding="utf-8")
-        sys.stdin = tasks
+        os.close(error_write)
         sys.stderr = os.fdopen(2, "w", encoding="utf-8", buffering=1)
+        tasks = os.fdopen(task_read, "r", encoding="utf-8")
+        replies = os.fdopen(reply_write, "w", encoding="utf-8")
+        _stdin_from_nowhere()
         serve(function, tasks, replies)
         code = 0
-    except BaseException:  # nothing may return into the parent's code
+    except BaseException:  # nothing may return into the caller's code
         try:
             import traceback
 
@@ -171,7 +202,6 @@ def fork(function: Any) -> tuple[int, int, int, int]:
             pass
     finally:
         os._exit(code)
-    raise AssertionError("unreachable")
 
 
 def evaluate_once(function: Any, x_text: str) -> int:

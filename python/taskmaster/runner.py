@@ -473,8 +473,8 @@ class Runner:
                 # The first workers are copies of this process: their first
                 # points wait for no interpreter start and no imports. The
                 # command above starts replacements and added workers.
-                for _ in range(workers):
-                    spec.adopt_worker(*_worker.fork(function))
+                for started in _worker.fork_workers(function, workers, _run.child_guard_descriptor()):
+                    spec.adopt_worker(*started)
         elif isinstance(executor, Command):
             spec.master = "command"
             spec.command = [str(a) for a in executor.argv]

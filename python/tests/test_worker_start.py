@@ -95,3 +95,20 @@ def test_forked_workers_of_a_killed_caller_are_killed_too(tmp_path) -> None:
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert wait_until_gone(str(history)) == []
+
+
+def reads_stdin(x: float) -> float:
+    """Runs a program that reads its stdin to the end: it must find nothing
+    there (not the worker's tasks) and end at once."""
+    done = subprocess.run(["cat"], capture_output=True, timeout=20)
+    return float(len(done.stdout)) + x * 0
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_programs_the_function_starts_cannot_take_its_tasks(monkeypatch, start) -> None:
+    monkeypatch.setenv("TASKMASTER_WORKER_START", start)
+    learner = taskmaster.Learner1D(reads_stdin, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=12, ntasks=2, timeout=30, progress=False)
+    assert summary.failed == 0 and learner.npoints >= 12
+    assert set(learner.data.values()) == {0.0}
+

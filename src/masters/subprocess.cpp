@@ -56,6 +56,8 @@ void unlist_group(pid_t pid) noexcept {
 /// of its own and not a child of this process (the shell that starts it
 /// exits at once), so it neither shows up among our children nor receives
 /// our terminal's signals.
+std::atomic<int> guard_descriptor{-1};  // ChildGuard's end of its socket, for forks
+
 class ChildGuard {
  public:
   static ChildGuard& instance() {
@@ -122,6 +124,7 @@ class ChildGuard {
     while (::waitpid(shell, &status, 0) < 0 && errno == EINTR) {
     }
     fd_ = sockets[0];
+    guard_descriptor.store(fd_);
   }
 
   void tell(char op, pid_t pid) noexcept {
@@ -132,6 +135,7 @@ class ChildGuard {
       const ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
+        guard_descriptor.store(-1);
         ::close(fd_);  // the guard is gone: carry on without it
         fd_ = -1;
         return;
@@ -278,6 +282,8 @@ Child Child::spawn(const SpawnOptions& options) {
   set_nonblocking(child.stderr_);
   return child;
 }
+
+int child_guard_descriptor() noexcept { return guard_descriptor.load(); }
 
 Child Child::adopt(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd) {
   if (pid <= 0 || stdout_fd < 0 || stderr_fd < 0) {

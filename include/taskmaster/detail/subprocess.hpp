@@ -153,6 +153,12 @@ class Child {
 /// @endcode
 void kill_every_child_group() noexcept;
 
+/// This process's end of the socket to the process that kills its
+/// children's groups if it dies (-1 before the first child is started). A
+/// child forked without exec must close it: while the child holds it, the
+/// guard never sees this process end.
+int child_guard_descriptor() noexcept;
+
 /// "exited with status 3", "killed by signal 11 (SIGSEGV)".
 std::string describe_wait_status(int status);
 
