@@ -510,6 +510,9 @@ class ChangeLog {
   enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
 
   void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
+    reserve_growing(records_);
+    reserve_growing(coordinates_, x.size());
+    reserve_growing(values_, values.size());
     records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
                         static_cast<std::uint32_t>(values.size()), coordinates_.size(),
                         values_.size()});
@@ -589,6 +592,8 @@ class KnownPoints {
   Known& add(std::span<const double> x, State state, std::uint32_t told_index) {
     if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 64 : 2 * slots_.size());
     const auto id = static_cast<std::uint32_t>(known_.size());
+    reserve_growing(coordinates_, x.size());
+    reserve_growing(known_);
     coordinates_.insert(coordinates_.end(), x.begin(), x.end());
     known_.push_back({id, state, told_index});
     place(id);
