@@ -67,6 +67,7 @@ class CacheAlignedHeap {
   [[nodiscard]] const T& top() const noexcept { return items_[offset]; }
 
   void push(const T& item) {
+    reserve_growing(items_);
     items_.push_back(item);
     sift_up(size() - 1);
   }

@@ -45,11 +45,13 @@ struct Known {
 /// One change of the learner, as save() writes it and load() replays it.
 enum class Change : std::uint8_t { pending, tell, fail, remove_unfinished, tell_many };
 
+/// 24 bytes, two per point: where a record's values (and a tell_many's
+/// points) start in record_values (record_points) follows from the counts of
+/// the records before it, so it is not stored.
 struct Record {
-  Change change;
   Point2 x;
-  std::size_t first_value, value_count;  // into record_values
-  std::size_t first_point, point_count;  // into record_points (tell_many)
+  std::uint32_t count;  // values (pending, tell); points (tell_many: vdim values each)
+  Change change;
 };
 
 std::string describe(const Point2& p) { return fmt::format("({}, {})", p[0], p[1]); }
@@ -88,6 +90,7 @@ struct Learner2DCore::Impl {
   mutable std::size_t real_synced = 0;
 
   Growing<Record> records;
+  std::vector<double> pending_value;  // a new pending point's value: reused storage
   Growing<double> record_values;
   Growing<Point2> record_points;
 
@@ -163,6 +166,7 @@ struct Learner2DCore::Impl {
   mutable bool corners_done = false;
 
   std::uint32_t new_id(const Point2& x) {
+    reserve_growing(point_of_id);
     point_of_id.push_back(x);
     return next_id++;
   }
@@ -176,11 +180,14 @@ struct Learner2DCore::Impl {
     }
     k.told_index = static_cast<std::uint32_t>(told_points.size());
     told_points.push_back(x);
+    reserve_growing(told_values, y.size());
     told_values.insert(told_values.end(), y.begin(), y.end());
   }
 
   void record(Change change, const Point2& x, std::span<const double> y = {}) {
-    records.push_back({change, x, record_values.size(), y.size(), 0, 0});
+    reserve_growing(records);
+    reserve_growing(record_values, y.size());
+    records.push_back({x, static_cast<std::uint32_t>(y.size()), change});
     record_values.insert(record_values.end(), y.begin(), y.end());
   }
 
@@ -202,6 +209,7 @@ struct Learner2DCore::Impl {
       k.state = State::told;
       combined.set_value(k.id, y, true);
     }
+    reserve_growing(real_queue);
     real_queue.push_back(k.id);
   }
 
@@ -223,8 +231,7 @@ struct Learner2DCore::Impl {
       for (std::size_t i = 0; i < xs.size(); ++i) tell(xs[i], ys.subspan(i * vdim, vdim));
       return;
     }
-    records.push_back(
-        {Change::tell_many, {}, record_values.size(), ys.size(), record_points.size(), xs.size()});
+    records.push_back({{}, static_cast<std::uint32_t>(xs.size()), Change::tell_many});
     record_values.insert(record_values.end(), ys.begin(), ys.end());
     std::vector<std::uint32_t> ids;
     std::vector<Point2> points;
@@ -253,12 +260,13 @@ struct Learner2DCore::Impl {
     known.try_emplace(x, Known{id, State::pending, 0});
     ++pending_count;
     const Point2 s = scaled(x);
-    std::vector<double> value(vdim, 0.0);
+    std::vector<double>& value = pending_value;
+    value.assign(vdim, 0.0);
     if (replayed != nullptr && replayed->size() == vdim) {
       value = *replayed;
     } else if (bounds_done()) {
       // Like the original, pending values stay 0 until the corners are known.
-      if (auto v = combined.interpolate(s, near)) value = std::move(*v);
+      if (!combined.interpolate(s, near, value)) value.assign(vdim, 0.0);
     }
     record(Change::pending, x, value);
     combined.insert(id, s, value, true, near);
@@ -463,28 +471,27 @@ std::vector<std::array<Point2, 3>> Learner2DCore::triangles() const {
 nlohmann::json Learner2DCore::save() const {
   const Impl& m = *impl_;
   nlohmann::json changes = nlohmann::json::array();
+  std::size_t next_value = 0, next_point = 0;  // the current record's, in record_values/_points
+  auto values = [&](std::size_t count) {
+    nlohmann::json a = nlohmann::json::array();
+    for (std::size_t i = 0; i < count; ++i)
+      a.push_back(saved_number(m.record_values[next_value++]));
+    return a;
+  };
   for (const auto& r : m.records) {
-    auto values = [&](std::size_t first, std::size_t count) {
-      nlohmann::json a = nlohmann::json::array();
-      for (std::size_t i = 0; i < count; ++i) a.push_back(saved_number(m.record_values[first + i]));
-      return a;
-    };
     switch (r.change) {
-      case Change::pending:
-        changes.push_back({"pending", r.x[0], r.x[1], values(r.first_value, r.value_count)});
-        break;
-      case Change::tell:
-        changes.push_back({"tell", r.x[0], r.x[1], values(r.first_value, r.value_count)});
-        break;
+      case Change::pending: changes.push_back({"pending", r.x[0], r.x[1], values(r.count)}); break;
+      case Change::tell: changes.push_back({"tell", r.x[0], r.x[1], values(r.count)}); break;
       case Change::fail: changes.push_back({"fail", r.x[0], r.x[1]}); break;
       case Change::remove_unfinished: changes.push_back({"remove_unfinished"}); break;
       case Change::tell_many: {
         nlohmann::json points = nlohmann::json::array();
-        for (std::size_t i = 0; i < r.point_count; ++i) {
-          const auto& p = m.record_points[r.first_point + i];
+        for (std::size_t i = 0; i < r.count; ++i) {
+          const auto& p = m.record_points[next_point++];
           points.push_back({p[0], p[1]});
         }
-        changes.push_back({"tell_many", points, values(r.first_value, r.value_count)});
+        // vdim is fixed before the first tell_many is recorded
+        changes.push_back({"tell_many", points, values(r.count * m.vdim)});
         break;
       }
     }

@@ -20,7 +20,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -39,6 +38,16 @@ namespace {
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
 
+// The learner takes at most this many dimensions, so that the small matrices
+// and corner lists of one simplex live on the stack: in a fresh process every
+// heap allocation per point costs time in malloc and, through the fresh memory
+// it touches, page faults.
+constexpr std::size_t max_dim = 16;
+/// The (dim + 1) x dim coordinates of one simplex.
+using SimplexCorners = std::array<double, (max_dim + 1) * max_dim>;
+/// A simplex's vertex indices in the order of their ids (the first dim + 1 used).
+using VertexOrder = std::array<int, max_dim + 1>;
+
 struct CellInfo {
   double loss = 0;
   std::uint64_t key = 0;    // from the vertex ids: breaks ties between equal losses
@@ -49,7 +58,7 @@ struct CellInfo {
 
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
 /// pivoting; false if a is singular.
-bool solve(std::vector<double>& a, std::vector<double>& b, std::size_t n) {
+bool solve(double* a, double* b, std::size_t n) {
   for (std::size_t c = 0; c < n; ++c) {
     std::size_t pivot = c;
     for (std::size_t r = c + 1; r < n; ++r)
@@ -72,20 +81,21 @@ bool solve(std::vector<double>& a, std::vector<double>& b, std::size_t n) {
   return true;
 }
 
-/// Barycentric coordinates of p in the simplex `points` ((n + 1) rows of n).
-std::optional<std::vector<double>> barycentric(std::span<const double> points,
-                                               std::span<const double> p, std::size_t n) {
-  std::vector<double> a(n * n), b(n);
+/// Barycentric coordinates of p in the simplex `points` ((n + 1) rows of n),
+/// into `weights` (n + 1); false if the simplex is flat.
+bool barycentric(std::span<const double> points, std::span<const double> p, std::size_t n,
+                 std::span<double> weights) {
+  std::array<double, max_dim * max_dim> a;
+  std::array<double, max_dim> b;
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t i = 0; i < n; ++i) a[r * n + i] = points[(i + 1) * n + r] - points[r];
     b[r] = p[r] - points[r];
   }
-  if (!solve(a, b, n)) return std::nullopt;
-  std::vector<double> weights(n + 1);
+  if (!solve(a.data(), b.data(), n)) return false;
   double rest = 1;
   for (std::size_t i = 0; i < n; ++i) weights[i + 1] = b[i], rest -= b[i];
   weights[0] = rest;
-  return weights;
+  return true;
 }
 
 /// A simplex of a mesh, without its CGAL type (null: none).
@@ -114,9 +124,11 @@ class MeshInterface {
   virtual void push_back(const MeshCandidate& c) = 0;
   virtual std::optional<double> max_loss() = 0;
   /// The (dim + 1) x dim coordinates of a finite simplex, its vertices ordered by id.
-  [[nodiscard]] virtual std::vector<double> corners(CellRef c) const = 0;
-  [[nodiscard]] virtual std::optional<std::vector<double>> interpolate(std::span<const double> p,
-                                                                       CellRef near) const = 0;
+  virtual void corners(CellRef c, SimplexCorners& out) const = 0;
+  /// The linear interpolation at p into `out` (vdim values); false outside
+  /// the triangulation or where no vertex of the simplex has a value.
+  virtual bool interpolate(std::span<const double> p, CellRef near,
+                           std::vector<double>& out) const = 0;
   [[nodiscard]] virtual std::size_t simplex_count() const = 0;
 };
 
@@ -175,14 +187,19 @@ class TriangulationMesh final : public MeshInterface {
     typename Delaunay::Facet facet;
     const Cell located = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::ON_VERTEX) return false;
+    Vertex v;
     if (full) {
       // The simplices in conflict disappear: invalidate their queue entries
-      // before their memory can be reused.
+      // before their memory can be reused. The hole is then filled from this
+      // conflict zone, as CGAL's insert would do after computing it again.
       conflict_.clear();
-      triangulation_.compute_conflict_zone(point, located, std::back_inserter(conflict_));
+      const auto boundary =
+          triangulation_.compute_conflict_zone(point, located, std::back_inserter(conflict_));
       for (Cell c : conflict_) c->data().stamp = 0;
+      v = triangulation_.insert_in_hole(point, conflict_.begin(), conflict_.end(), boundary);
+    } else {
+      v = triangulation_.insert(point, type, face, facet, located);
     }
-    const Vertex v = triangulation_.insert(point, type, face, facet, located);
     v->data() = id;
     vertices_[id] = v;
     last_inserted_ = v;
@@ -238,29 +255,27 @@ class TriangulationMesh final : public MeshInterface {
   /// A cell's vertex indices ordered by vertex id: removals permute a
   /// cell's vertices, and every computation on a cell follows this order so
   /// that equal simplices give bit-identical losses and points.
-  [[nodiscard]] std::vector<int> ordered(Cell c) const {
-    std::vector<int> order(dim_ + 1);
+  [[nodiscard]] VertexOrder ordered(Cell c) const {
+    VertexOrder order;
     for (std::size_t i = 0; i <= dim_; ++i) order[i] = static_cast<int>(i);
-    std::sort(order.begin(), order.end(),
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(dim_ + 1),
               [&](int a, int b) { return c->vertex(a)->data() < c->vertex(b)->data(); });
     return order;
   }
 
   /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
-  [[nodiscard]] std::vector<double> corners(CellRef r) const override { return corners(cell(r)); }
-  [[nodiscard]] std::vector<double> corners(Cell c) const {
-    std::vector<double> out;
-    out.reserve((dim_ + 1) * dim_);
-    for (int i : ordered(c)) {
-      const auto& p = c->vertex(i)->point();
-      for (std::size_t d = 0; d < dim_; ++d) out.push_back(p[static_cast<int>(d)]);
+  void corners(CellRef r, SimplexCorners& out) const override { corners(cell(r), out); }
+  void corners(Cell c, SimplexCorners& out) const {
+    const VertexOrder order = ordered(c);
+    for (std::size_t k = 0; k <= dim_; ++k) {
+      const auto& p = c->vertex(order[k])->point();
+      for (std::size_t d = 0; d < dim_; ++d) out[k * dim_ + d] = p[static_cast<int>(d)];
     }
-    return out;
   }
 
-  [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
-                                                               CellRef near_ref) const override {
-    if (triangulation_.current_dimension() != static_cast<int>(dim_)) return std::nullopt;
+  bool interpolate(std::span<const double> p, CellRef near_ref,
+                   std::vector<double>& out) const override {
+    if (triangulation_.current_dimension() != static_cast<int>(dim_)) return false;
     const typename Kernel::Point_d point(p.begin(), p.end());
     Cell near = cell(near_ref);
     if (near == Cell() && last_inserted_ != Vertex()) near = last_inserted_->full_cell();
@@ -270,22 +285,24 @@ class TriangulationMesh final : public MeshInterface {
     const Cell c = triangulation_.locate(point, type, face, facet, near);
     if (type == Delaunay::OUTSIDE_CONVEX_HULL || type == Delaunay::OUTSIDE_AFFINE_HULL ||
         triangulation_.is_infinite(c)) {
-      return std::nullopt;
+      return false;
     }
-    auto weights = barycentric(corners(c), p, dim_);
-    if (!weights) return std::nullopt;
+    SimplexCorners points{};  // (zeroed: GCC cannot see that corners() fills it)
+    corners(c, points);
+    std::array<double, max_dim + 1> weights;
+    if (!barycentric(points, p, dim_, weights)) return false;
     const auto order = ordered(c);
-    std::vector<double> out(vdim_, 0.0);
+    out.assign(vdim_, 0.0);
     double total = 0;
     for (std::size_t i = 0; i <= dim_; ++i) {
       const std::uint32_t id = c->vertex(order[i])->data();
       if (!has_value_[id]) continue;  // points without a value drop out
-      total += (*weights)[i];
-      for (std::size_t k = 0; k < vdim_; ++k) out[k] += (*weights)[i] * values_[id * vdim_ + k];
+      total += weights[i];
+      for (std::size_t k = 0; k < vdim_; ++k) out[k] += weights[i] * values_[id * vdim_ + k];
     }
-    if (!(std::abs(total) > 1e-12)) return std::nullopt;
+    if (!(std::abs(total) > 1e-12)) return false;
     for (double& v : out) v /= total;
-    return out;
+    return true;
   }
 
   [[nodiscard]] std::size_t simplex_count() const override {
@@ -474,10 +491,9 @@ class SimplexMesh {
   std::optional<Candidate> pop_best() { return mesh_->pop_best(); }
   void push_back(const Candidate& c) { mesh_->push_back(c); }
   std::optional<double> max_loss() { return mesh_->max_loss(); }
-  [[nodiscard]] std::vector<double> corners(CellRef c) const { return mesh_->corners(c); }
-  [[nodiscard]] std::optional<std::vector<double>> interpolate(std::span<const double> p,
-                                                               CellRef near = {}) const {
-    return mesh_->interpolate(p, near);
+  void corners(CellRef c, SimplexCorners& out) const { mesh_->corners(c, out); }
+  bool interpolate(std::span<const double> p, CellRef near, std::vector<double>& out) const {
+    return mesh_->interpolate(p, near, out);
   }
   [[nodiscard]] std::size_t simplex_count() const { return mesh_->simplex_count(); }
 
@@ -494,6 +510,9 @@ class ChangeLog {
   enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
 
   void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
+    reserve_growing(records_);
+    reserve_growing(coordinates_, x.size());
+    reserve_growing(values_, values.size());
     records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
                         static_cast<std::uint32_t>(values.size()), coordinates_.size(),
                         values_.size()});
@@ -538,11 +557,100 @@ class ChangeLog {
   Growing<double> values_;
 };
 
-enum class State : std::uint8_t { pending, told, failed };
+// `forgotten`: a pending point dropped by remove_unfinished; its id is not reused.
+enum class State : std::uint8_t { pending, told, failed, forgotten };
 struct Known {
   std::uint32_t id;
   State state;
   std::uint32_t told_index;
+};
+
+/// The learner's points by id, their coordinates in one flat array, and a
+/// hash table from exact coordinates to the id (-0.0 and 0.0 are one point;
+/// NaN is never found). A map keyed by coordinate vectors cost two
+/// allocations per point and a comparison of vectors per tree level.
+class KnownPoints {
+ public:
+  explicit KnownPoints(std::size_t dim) : dim_(dim) {}
+
+  [[nodiscard]] Known* find(std::span<const double> x) noexcept {
+    if (slots_.empty()) return nullptr;
+    for (std::size_t i = home(x);; i = (i + 1) & mask()) {
+      const std::uint32_t id = slots_[i];
+      if (id == empty) return nullptr;
+      if (std::equal(x.begin(), x.end(), point(id).begin())) return &known_[id];
+    }
+  }
+  [[nodiscard]] const Known* find(std::span<const double> x) const noexcept {
+    return const_cast<KnownPoints*>(this)->find(x);
+  }
+  [[nodiscard]] bool contains(std::span<const double> x) const noexcept {
+    return find(x) != nullptr;
+  }
+
+  /// A new point (not known: check with `find` first), under the next id.
+  Known& add(std::span<const double> x, State state, std::uint32_t told_index) {
+    if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 64 : 2 * slots_.size());
+    const auto id = static_cast<std::uint32_t>(known_.size());
+    reserve_growing(coordinates_, x.size());
+    reserve_growing(known_);
+    coordinates_.insert(coordinates_.end(), x.begin(), x.end());
+    known_.push_back({id, state, told_index});
+    place(id);
+    return known_.back();
+  }
+
+  [[nodiscard]] std::span<const double> point(std::uint32_t id) const noexcept {
+    return {coordinates_.data() + static_cast<std::size_t>(id) * dim_, dim_};
+  }
+  [[nodiscard]] const Known& by_id(std::uint32_t id) const noexcept { return known_[id]; }
+
+  /// Forgets the pending points; their ids, in increasing order.
+  std::vector<std::uint32_t> forget_pending() {
+    std::vector<std::uint32_t> ids;
+    for (Known& k : known_) {
+      if (k.state != State::pending) continue;
+      k.state = State::forgotten;
+      ids.push_back(k.id);
+    }
+    rehash(slots_.size());
+    return ids;
+  }
+
+ private:
+  static constexpr std::uint32_t empty = std::numeric_limits<std::uint32_t>::max();
+
+  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+  [[nodiscard]] std::size_t home(std::span<const double> x) const noexcept {
+    std::uint64_t h = 0;
+    for (double c : x) {
+      const double folded = c == 0 ? 0.0 : c;  // -0.0 hashes as 0.0
+      h = (h ^ std::bit_cast<std::uint64_t>(folded)) * 0x9E3779B97F4A7C15ULL;
+      h ^= h >> 29;
+    }
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
+  }
+  void place(std::uint32_t id) {
+    std::size_t i = home(point(id));
+    while (slots_[i] != empty) i = (i + 1) & mask();
+    slots_[i] = id;
+    ++size_;
+  }
+  void rehash(std::size_t capacity) {
+    slots_.assign(capacity, empty);
+    size_ = 0;
+    for (const Known& k : known_)
+      if (k.state != State::forgotten) place(k.id);
+  }
+
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
+  std::size_t dim_;
+  Growing<double> coordinates_;
+  Growing<Known> known_;
+  Growing<std::uint32_t> slots_;  // ids; a power of two, at most half full
+  std::size_t size_ = 0;
 };
 
 std::string describe(std::span<const double> p) { return fmt::format("({})", fmt::join(p, ", ")); }
@@ -557,8 +665,7 @@ struct LearnerNDCore::Impl {
   std::vector<std::vector<double>> corners;
 
   // Points are keyed by their exact coordinates (-0.0 folded into 0.0).
-  std::map<std::vector<double>, Known> known;
-  std::vector<std::vector<double>> point_of_id;
+  KnownPoints known;
   std::vector<std::vector<double>> told_points;
   std::vector<double> told_values;
   std::size_t pending_count = 0;
@@ -570,12 +677,14 @@ struct LearnerNDCore::Impl {
   mutable std::size_t real_synced = 0;
 
   ChangeLog changes;
+  std::vector<double> pending_value;  // a new pending point's value: reused storage
 
   Impl(std::vector<std::array<double, 2>> b, SimplexLoss l, std::size_t vd)
       : bounds(std::move(b)),
         dim(bounds.size()),
         loss(std::move(l)),
         vdim(vd),
+        known(bounds.size()),
         combined(bounds.size(), &loss, vd),
         real(bounds.size(), &loss, vd) {
     if (dim < 2) {
@@ -601,11 +710,14 @@ struct LearnerNDCore::Impl {
     }
   }
 
-  [[nodiscard]] std::vector<double> scaled(std::span<const double> p) const {
-    std::vector<double> s(dim);
+  /// A point's coordinates on the stack (dim of them used).
+  using PointBuffer = std::array<double, max_dim>;
+
+  /// p mapped to the unit cube, into `out`.
+  std::span<const double> scaled(std::span<const double> p, PointBuffer& out) const {
     for (std::size_t d = 0; d < dim; ++d)
-      s[d] = (p[d] - bounds[d][0]) / (bounds[d][1] - bounds[d][0]);
-    return s;
+      out[d] = (p[d] - bounds[d][0]) / (bounds[d][1] - bounds[d][0]);
+    return {out.data(), dim};
   }
   [[nodiscard]] std::vector<double> unscaled(std::span<const double> s) const {
     std::vector<double> p(dim);
@@ -617,15 +729,18 @@ struct LearnerNDCore::Impl {
     return p;
   }
 
-  std::vector<double> checked(const std::vector<double>& raw, const char* what) const {
+  /// raw with -0.0 folded into 0.0, into `out`, after checking its size and bounds.
+  std::span<const double> checked(std::span<const double> raw, const char* what,
+                                  PointBuffer& out) const {
     if (raw.size() != dim) {
       throw std::invalid_argument(fmt::format(
           "LearnerND::{}: a point of {} coordinates, expected {}", what, raw.size(), dim));
     }
-    std::vector<double> x = raw;
+    std::copy(raw.begin(), raw.end(), out.begin());
+    const std::span<const double> x(out.data(), dim);
     for (std::size_t d = 0; d < dim; ++d) {
-      if (x[d] == 0) x[d] = 0.0;
-      if (!(x[d] >= bounds[d][0] && x[d] <= bounds[d][1])) {
+      if (out[d] == 0) out[d] = 0.0;
+      if (!(out[d] >= bounds[d][0] && out[d] <= bounds[d][1])) {
         throw std::invalid_argument(
             fmt::format("LearnerND::{}: point {} lies outside the bounds", what, describe(x)));
       }
@@ -648,104 +763,89 @@ struct LearnerNDCore::Impl {
   [[nodiscard]] bool bounds_done() const {
     if (corners_done) return true;
     corners_done = std::all_of(corners.begin(), corners.end(), [&](const auto& c) {
-      auto it = known.find(c);
-      return it != known.end() && it->second.state != State::pending;
+      const Known* k = known.find(c);
+      return k != nullptr && k->state != State::pending;
     });
     return corners_done;
   }
 
-  std::uint32_t new_id(const std::vector<double>& x) {
-    point_of_id.push_back(x);
-    return static_cast<std::uint32_t>(point_of_id.size() - 1);
-  }
-
-  void tell(const std::vector<double>& raw, std::span<const double> y) {
-    const auto x = checked(raw, "tell");
+  void tell(std::span<const double> raw, std::span<const double> y) {
+    PointBuffer buffer;
+    const auto x = checked(raw, "tell", buffer);
     check_values(y);
     changes.add(ChangeLog::Kind::tell, x, y);
-    auto it = known.find(x);
-    if (it == known.end()) {
-      const std::uint32_t id = new_id(x);
-      it = known.emplace(x, Known{id, State::told, static_cast<std::uint32_t>(told_points.size())})
-               .first;
-      told_points.push_back(x);
+    Known* k = known.find(x);
+    if (k == nullptr) {
+      k = &known.add(x, State::told, static_cast<std::uint32_t>(told_points.size()));
+      told_points.emplace_back(x.begin(), x.end());
       told_values.insert(told_values.end(), y.begin(), y.end());
-      combined.insert(id, scaled(x), y, true);
+      PointBuffer s;
+      combined.insert(k->id, scaled(x, s), y, true);
     } else {
-      Known& k = it->second;
-      if (k.state == State::told) {
+      if (k->state == State::told) {
         std::copy(y.begin(), y.end(),
-                  told_values.begin() + static_cast<std::ptrdiff_t>(k.told_index * vdim));
+                  told_values.begin() + static_cast<std::ptrdiff_t>(k->told_index * vdim));
       } else {
-        if (k.state == State::pending) --pending_count;
-        k.state = State::told;
-        k.told_index = static_cast<std::uint32_t>(told_points.size());
-        told_points.push_back(x);
+        if (k->state == State::pending) --pending_count;
+        k->state = State::told;
+        k->told_index = static_cast<std::uint32_t>(told_points.size());
+        told_points.emplace_back(x.begin(), x.end());
         told_values.insert(told_values.end(), y.begin(), y.end());
       }
-      combined.set_value(k.id, y, true);
+      combined.set_value(k->id, y, true);
     }
-    real_queue.push_back(it->second.id);
+    real_queue.push_back(k->id);
   }
 
   /// `replayed`: the value recorded when the point was first made pending
   /// (a replay must not recompute it: the interpolation depends in its last
   /// bits on which of the simplices sharing a face the search lands in).
-  void tell_pending(const std::vector<double>& raw, CellRef near = {},
+  void tell_pending(std::span<const double> raw, CellRef near = {},
                     const std::vector<double>* replayed = nullptr) {
-    const auto x = checked(raw, "tell_pending");
+    PointBuffer buffer;
+    const auto x = checked(raw, "tell_pending", buffer);
     if (known.contains(x)) return;
-    const std::uint32_t id = new_id(x);
-    known.emplace(x, Known{id, State::pending, 0});
+    const std::uint32_t id = known.add(x, State::pending, 0).id;
     ++pending_count;
-    const auto s = scaled(x);
-    std::vector<double> value(vdim, 0.0);
+    PointBuffer scaled_buffer;
+    const auto s = scaled(x, scaled_buffer);
+    std::vector<double>& value = pending_value;
+    value.assign(vdim, 0.0);
     if (replayed != nullptr && replayed->size() == vdim) {
       value = *replayed;
     } else if (bounds_done()) {
-      if (auto v = combined.interpolate(s, near)) value = std::move(*v);
+      if (!combined.interpolate(s, near, value)) value.assign(vdim, 0.0);
     }
     changes.add(ChangeLog::Kind::pending, x, value);
     combined.insert(id, s, value, true, near);
   }
 
-  void fail(const std::vector<double>& raw) {
-    std::vector<double> x = raw;
+  void fail(std::span<const double> raw) {
+    std::vector<double> x(raw.begin(), raw.end());
     for (double& v : x)
       if (v == 0) v = 0.0;
-    auto it = known.find(x);
-    if (it == known.end() || it->second.state != State::pending) {
+    Known* k = x.size() == dim ? known.find(x) : nullptr;
+    if (k == nullptr || k->state != State::pending) {
       throw std::invalid_argument(
           fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
     }
     changes.add(ChangeLog::Kind::fail, x);
-    it->second.state = State::failed;
+    k->state = State::failed;
     --pending_count;
-    combined.set_value(it->second.id, {}, false);
-    real_queue.push_back(it->second.id);
+    combined.set_value(k->id, {}, false);
+    real_queue.push_back(k->id);
   }
 
   void remove_unfinished() {
     changes.add(ChangeLog::Kind::remove_unfinished);
-    std::vector<std::uint32_t> ids;
-    for (auto it = known.begin(); it != known.end();) {
-      if (it->second.state == State::pending) {
-        ids.push_back(it->second.id);
-        it = known.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    std::sort(ids.begin(), ids.end());
-    combined.remove(ids);
+    combined.remove(known.forget_pending());  // in increasing order of id
     pending_count = 0;
   }
 
   void sync_real() const {
     for (; real_synced < real_queue.size(); ++real_synced) {
       const std::uint32_t id = real_queue[real_synced];
-      const auto& x = point_of_id[id];
-      const Known& k = known.at(x);
+      const Known& k = known.by_id(id);  // told or failed: never forgotten
       std::span<const double> value;
       if (k.state == State::told) {
         value = {told_values.data() + static_cast<std::size_t>(k.told_index) * vdim, vdim};
@@ -753,7 +853,8 @@ struct LearnerNDCore::Impl {
       if (real.contains(id)) {
         real.set_value(id, value, k.state == State::told);
       } else {
-        real.insert(id, scaled(x), value, k.state == State::told);
+        PointBuffer s;
+        real.insert(id, scaled(known.point(id), s), value, k.state == State::told);
       }
     }
   }
@@ -764,9 +865,11 @@ struct LearnerNDCore::Impl {
   [[nodiscard]] std::vector<double> choose_point(CellRef cell) const {
     // python-adaptive's choose_point_in_simplex: the centroid when the
     // circumcentre lies inside the simplex, else the longest edge's midpoint.
-    const auto p = combined.corners(cell);
+    SimplexCorners p;
+    combined.corners(cell, p);
     const std::size_t n = dim;
-    std::vector<double> a(n * n), b(n);
+    std::array<double, max_dim * max_dim> a;
+    std::array<double, max_dim> b;
     double base = 0;
     for (std::size_t d = 0; d < n; ++d) base += p[d] * p[d];
     for (std::size_t i = 0; i < n; ++i) {
@@ -778,12 +881,12 @@ struct LearnerNDCore::Impl {
       b[i] = norm - base;
     }
     bool centre_inside = false;
-    if (solve(a, b, n)) {
-      if (auto w = barycentric(p, b, n)) {
-        centre_inside = std::all_of(w->begin(), w->end(), [](double v) { return v >= -1e-8; });
-      }
+    std::array<double, max_dim + 1> w;
+    if (solve(a.data(), b.data(), n) && barycentric(p, std::span(b).first(n), n, w)) {
+      centre_inside = std::all_of(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(n + 1),
+                                  [](double v) { return v >= -1e-8; });
     }
-    std::vector<double> out(n, 0.0);
+    std::array<double, max_dim> out{};
     if (centre_inside) {
       for (std::size_t i = 0; i <= n; ++i)
         for (std::size_t d = 0; d < n; ++d) out[d] += p[i * n + d] / static_cast<double>(n + 1);
@@ -875,7 +978,10 @@ std::optional<std::vector<double>> LearnerNDCore::interpolate(const std::vector<
         "LearnerND::interpolate: a point of {} coordinates, expected {}", x.size(), impl_->dim));
   }
   impl_->sync_real();
-  return impl_->real.interpolate(impl_->scaled(x));
+  Impl::PointBuffer s;
+  std::vector<double> out;
+  if (!impl_->real.interpolate(impl_->scaled(x, s), {}, out)) return std::nullopt;
+  return out;
 }
 std::size_t LearnerNDCore::simplex_count() const {
   impl_->sync_real();

@@ -46,7 +46,7 @@ class PointTable2D {
   /// The value at p, inserting `value` first if p is absent; `second` tells
   /// whether it was inserted. The pointer stays valid until the next insertion.
   std::pair<V*, bool> try_emplace(const Point2& p, const V& value) {
-    if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+    if (2 * (size_ + 1) > slots_.size()) rehash(grown_capacity());
     for (std::size_t i = home(p);; i = (i + 1) & mask()) {
       Slot& s = slots_[i];
       if (!s.used) {
@@ -93,6 +93,14 @@ class PointTable2D {
     h ^= std::bit_cast<std::uint64_t>(p[1]) + (h >> 29);
     h *= 0xBF58476D1CE4E5B9ULL;
     return static_cast<std::size_t>(h >> (64 - std::countr_zero(slots_.size())));
+  }
+  [[nodiscard]] std::size_t grown_capacity() const noexcept {
+    if (slots_.empty()) return 16;
+    // From 64 KiB on, straight to a 2 MiB huge page (see reserve_growing).
+    const std::size_t huge = std::bit_floor(huge_page_bytes / sizeof(Slot));
+    if (slots_.size() * sizeof(Slot) >= early_huge_page_bytes && 2 * slots_.size() < huge)
+      return huge;
+    return 2 * slots_.size();
   }
   void rehash(std::size_t capacity) {
     Slots old(capacity);

@@ -37,6 +37,7 @@ void TriangleMesh2D::set_vdim(std::size_t vdim) {
 
 void TriangleMesh2D::grow(std::uint32_t id) {
   if (id < vertices_.size()) return;
+  reserve_growing(vertices_, id + 1 - vertices_.size());
   vertices_.resize(static_cast<std::size_t>(id) + 1);
 }
 
@@ -504,7 +505,13 @@ std::array<Point2, 3> TriangleMesh2D::corners(Face f) const {
 }
 
 std::optional<std::vector<double>> TriangleMesh2D::interpolate(const Point2& p, Face near) const {
-  if (triangulation_.dimension() < 2) return std::nullopt;
+  std::vector<double> out;
+  if (!interpolate(p, near, out)) return std::nullopt;
+  return out;
+}
+
+bool TriangleMesh2D::interpolate(const Point2& p, Face near, std::vector<double>& out) const {
+  if (triangulation_.dimension() < 2) return false;
   Delaunay::Locate_type type;
   int index = 0;
   if (near == Face()) {
@@ -513,15 +520,15 @@ std::optional<std::vector<double>> TriangleMesh2D::interpolate(const Point2& p, 
   }
   const Face f = triangulation_.locate(to_cgal(p), type, index, near);
   if (type == Delaunay::OUTSIDE_CONVEX_HULL || type == Delaunay::OUTSIDE_AFFINE_HULL) {
-    return std::nullopt;
+    return false;
   }
   last_located_ = f->vertex(0);
-  std::vector<double> out(vdim_, 0.0);
+  out.assign(vdim_, 0.0);
   if (type == Delaunay::VERTEX) {
     const Vertex v = f->vertex(index);
-    if (!v->info().has_value) return std::nullopt;
+    if (!v->info().has_value) return false;
     std::copy_n(values_of(v), vdim_, out.begin());
-    return out;
+    return true;
   }
   const auto c = corners(f);
   const auto v = ordered(f);  // the order corners() uses
@@ -540,9 +547,9 @@ std::optional<std::vector<double>> TriangleMesh2D::interpolate(const Point2& p, 
     for (std::size_t k = 0; k < vdim_; ++k) out[k] += weight[i] * values_of(v[i])[k];
   }
   // Vertices without a value drop out; the others' weights are renormalised.
-  if (!(std::abs(total) > 1e-12)) return std::nullopt;
+  if (!(std::abs(total) > 1e-12)) return false;
   for (double& v : out) v /= total;
-  return out;
+  return true;
 }
 
 std::vector<std::array<Point2, 3>> TriangleMesh2D::triangles() const {

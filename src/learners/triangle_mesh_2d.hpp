@@ -100,6 +100,9 @@ class TriangleMesh2D {
   /// the hull or where no vertex of the triangle has a value.
   [[nodiscard]] std::optional<std::vector<double>> interpolate(const Point2& p,
                                                                Face near = Face()) const;
+  /// The same into `out` (its storage reused); false where the above gives
+  /// nullopt, `out` then holding anything.
+  bool interpolate(const Point2& p, Face near, std::vector<double>& out) const;
   [[nodiscard]] std::vector<std::array<Point2, 3>> triangles() const;
   [[nodiscard]] int dimension() const { return triangulation_.dimension(); }
 

@@ -61,6 +61,25 @@ inline void deallocate_large(void* block, std::size_t bytes, std::size_t alignme
   ::operator delete (block, bytes, std::align_val_t{alignment});
 }
 
+/// From this size on, an array that grows point by point jumps to a whole
+/// huge page (see `reserve_growing`).
+inline constexpr std::size_t early_huge_page_bytes = std::size_t{64} << 10;
+
+/// Makes room in `v`, a vector over allocate_large's storage, for `more`
+/// elements. Once the array has outgrown 64 KiB it skips the doublings up to
+/// 1 MiB and goes straight to one 2 MiB huge page: in a fresh process each of
+/// those doublings faults its new storage in 4 KiB at a time, copying into it,
+/// where the huge page costs one fault. The price is up to 2 MiB of memory for
+/// an array of 64 KiB to 1 MiB.
+template <class Vector>
+void reserve_growing(Vector& v, std::size_t more = 1) {
+  using T = typename Vector::value_type;
+  const std::size_t needed = v.size() + more;
+  if (needed <= v.capacity()) return;
+  if (v.capacity() * sizeof(T) >= early_huge_page_bytes && needed * sizeof(T) <= huge_page_bytes)
+    v.reserve(huge_page_bytes / sizeof(T));
+}
+
 /// A std::vector allocator over allocate_large, for arrays that grow with
 /// the number of points.
 template <class T>
