@@ -276,6 +276,12 @@ class Abandonable {
   std::optional<Result<input_type, output_type>> next() {
     if (!abandoned_) {
       auto r = inner_.next();
+      if (r && r->ok() && r->y->is_null()) {
+        // No learner takes None for a value (python-adaptive's tell reads it
+        // as "still being computed"): the point fails, the run goes on.
+        r = Result<input_type, output_type>::failure(
+            r->id, std::move(r->x), "the function returned None", r->worker, r->duration);
+      }
       if (r && r->ok() && numbers_as_arrays_ && r->y->is_number()) {
         *r->y = Value::array({std::move(*r->y)});
       }

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -97,6 +98,20 @@ def test_a_hanging_function_times_out(tmp_path) -> None:
     assert time.monotonic() - start < 30
     assert [x for x, _ in summary.failures] == [0.0]
     assert "timed out" in summary.failures[0][1]
+    assert 0.0 not in learner.data and learner.npoints >= 20
+
+
+def none_at_zero(x: float) -> Optional[float]:
+    return None if x == 0.0 else x * x
+
+
+@pytest.mark.parametrize("executor", [None, "sequential", "threads"])
+def test_a_function_returning_none_fails_that_point_and_the_run_goes_on(executor) -> None:
+    chosen = {None: None, "sequential": taskmaster.Sequential(),
+              "threads": concurrent.futures.ThreadPoolExecutor(2)}[executor]
+    learner = taskmaster.Learner1D(none_at_zero, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=20, ntasks=2, executor=chosen, progress=False)
+    assert summary.failures == [(0.0, "the function returned None")]
     assert 0.0 not in learner.data and learner.npoints >= 20
 
 
