@@ -8,6 +8,7 @@ Figures (each a median over fresh processes):
   SequentialExecutor, on the same Learner1D loop, and their ratio;
 - points/s with the function in 2 worker processes (the default), and with
   a 2-worker ProcessPoolExecutor;
+- seconds from the call to the first evaluation, 2 worker processes;
 - utilization with a 10 ms function and 2 worker processes: time inside the
   function (as it measures itself) / (2 x wall time of the whole call,
   workers' start included), for taskmaster and for python-adaptive with a
@@ -37,6 +38,12 @@ def trivial(x: float) -> float:
     return x
 
 
+def clock(x: float) -> float:
+    """The time it was called (perf_counter is the system's monotonic clock,
+    the same in every process)."""
+    return time.perf_counter()
+
+
 def ten_ms(x: float) -> float:
     """Sleeps 10 ms and returns the seconds it really spent inside."""
     start = time.perf_counter()
@@ -49,8 +56,9 @@ def child(library: str, kind: str, n: int) -> dict:
     if library == "taskmaster":
         import taskmaster
 
-        learner = taskmaster.Learner1D(trivial if kind != "utilization" else ten_ms, (-1, 1))
-        executor = {"sequential": taskmaster.Sequential(), "processes": None, "utilization": None}[kind]
+        function = {"utilization": ten_ms, "first": clock}.get(kind, trivial)
+        learner = taskmaster.Learner1D(function, (-1, 1))
+        executor = taskmaster.Sequential() if kind == "sequential" else None
         start = time.perf_counter()
         taskmaster.run(learner, npoints_goal=n, executor=executor, ntasks=2, progress=False)
         wall = time.perf_counter() - start
@@ -59,7 +67,7 @@ def child(library: str, kind: str, n: int) -> dict:
 
         import adaptive
 
-        function = trivial if kind != "utilization" else ten_ms
+        function = {"utilization": ten_ms, "first": clock}.get(kind, trivial)
         learner = adaptive.Learner1D(function, (-1, 1))
         if kind == "sequential":
             executor = adaptive.runner.SequentialExecutor()
@@ -72,6 +80,8 @@ def child(library: str, kind: str, n: int) -> dict:
     if kind == "utilization":
         inside = sum(learner.data.values())
         return {"utilization": inside / (2 * wall)}
+    if kind == "first":
+        return {"first_point_s": min(learner.data.values()) - start}
     return {"points_per_s": n / wall}
 
 
@@ -117,6 +127,13 @@ def main() -> int:
         pool = statistics.median(r["points_per_s"] for r in measure("adaptive", "processes", n // 10, processes))
         report.figure("run_processes_adaptive", pool, "points/s", points=n // 10, workers=2,
                       note="BlockingRunner, ProcessPoolExecutor(2)")
+
+    ours = statistics.median(r["first_point_s"] for r in measure("taskmaster", "first", 4, processes))
+    report.figure("first_point_taskmaster", ours, "s", workers=2,
+                  note="from the call to the first evaluation, 2 worker processes (forked)")
+    if with_adaptive:
+        theirs = statistics.median(r["first_point_s"] for r in measure("adaptive", "first", 4, processes))
+        report.figure("first_point_adaptive", theirs, "s", workers=2, note="ProcessPoolExecutor(2)")
 
     n = 100 if args.quick else 1_000
     used = statistics.median(r["utilization"] for r in measure("taskmaster", "utilization", n, processes))
