@@ -178,7 +178,7 @@ void quality_2d(std::vector<Figure>& out) {
   const double at_1000 = mean_error(learner);
   run_sequential(learner, ring, {4'000});
   const double at_5000 = mean_error(learner);
-  tk::Learner2D<double> grid(square, tk::loss2d::uniform());
+  tk::Learner2D<double> grid(square, tk::losses_2d::uniform());
   std::vector<Point> xs;
   std::vector<double> ys;
   for (int i = 0; i < 71; ++i) {

@@ -60,7 +60,7 @@ double mean_error(const L& learner, F f) {
 }
 
 double uniform_grid_error(int side) {
-  Learner2D<double> grid(square, loss2d::uniform());
+  Learner2D<double> grid(square, losses_2d::uniform());
   std::vector<Point> xs;
   std::vector<double> ys;
   for (int i = 0; i < side; ++i) {
@@ -168,12 +168,12 @@ TEST(Learner2D, InfiniteValuesAreTreatedLikeNan) {
 }
 
 TEST(Learner2D, EveryBuiltInLossRefinesWithoutDuplicates) {
-  const std::vector<TriangleLoss> losses{loss2d::default_loss(),
-                                         loss2d::uniform(),
-                                         loss2d::resolution(0.01, 0.5),
-                                         loss2d::minimize_triangle_surface(),
-                                         loss2d::thresholded(0.0, 1.2, 0.1),
-                                         loss2d::triangle()};
+  const std::vector<TriangleLoss> losses{losses_2d::default_loss(),
+                                         losses_2d::uniform(),
+                                         losses_2d::resolution(0.01, 0.5),
+                                         losses_2d::minimize_triangle_surface(),
+                                         losses_2d::thresholded(0.0, 1.2, 0.1),
+                                         losses_2d::triangle()};
   for (const auto& loss : losses) {
     SCOPED_TRACE(loss.name);
     Learner2D<double> learner(square, loss);
@@ -187,7 +187,7 @@ TEST(Learner2D, EveryBuiltInLossRefinesWithoutDuplicates) {
 
 TEST(Learner2D, LossesFocusOnWhatTheyMeasure) {
   // The default loss concentrates points near the ring, the uniform one does not.
-  Learner2D<double> adaptive(square), uniform(square, loss2d::uniform());
+  Learner2D<double> adaptive(square), uniform(square, losses_2d::uniform());
   run_sequentially(adaptive, ring, 800);
   run_sequentially(uniform, ring, 800);
   auto everywhere = [](const Point&) { return true; };
@@ -212,7 +212,7 @@ TEST(Learner2D, LossesFocusOnWhatTheyMeasure) {
   // values below -0.5 everywhere; deprioritised, it gets fewer points.
   auto sloped = [](const Point& p) { return ring(p) - p[0] + 3 * p[0]; };
   Learner2D<double> plain(square),
-      thresholded(square, loss2d::thresholded(-0.5, std::nullopt, 0.01));
+      thresholded(square, losses_2d::thresholded(-0.5, std::nullopt, 0.01));
   run_sequentially(plain, sloped, 800);
   run_sequentially(thresholded, sloped, 800);
   auto left_ring = [](const Learner2D<double>& l) {
@@ -223,7 +223,7 @@ TEST(Learner2D, LossesFocusOnWhatTheyMeasure) {
 
 TEST(Learner2D, ResolutionLossBoundsTriangleSizes) {
   // max_distance 0.2: every triangle larger than 0.04 (scaled units) comes first.
-  Learner2D<double> learner(square, loss2d::resolution(0.0, 0.2));
+  Learner2D<double> learner(square, losses_2d::resolution(0.0, 0.2));
   run_sequentially(
       learner, [](const Point& p) { return p[0]; }, 200);
   for (const auto& t : learner.triangles()) {
@@ -235,7 +235,7 @@ TEST(Learner2D, ResolutionLossBoundsTriangleSizes) {
   }
   // min_distance: triangles below 0.05² get loss 0, so a sharp step does not
   // pull points in forever.
-  Learner2D<double> coarse(square, loss2d::resolution(0.05, 1.0));
+  Learner2D<double> coarse(square, losses_2d::resolution(0.05, 1.0));
   run_sequentially(
       coarse, [](const Point& p) { return p[0] > 0.1 ? 1.0 : 0.0; }, 3000);
   EXPECT_EQ(coarse.loss(), 0.0);
@@ -407,7 +407,7 @@ TEST(Learner2D, SaveAndLoadGiveAnIdenticalLearner) {
   // A learner built differently, or not new, refuses the state.
   Learner2D<double> other_bounds({{{0, 1}, {-1, 1}}});
   EXPECT_THROW(other_bounds.load(state), std::invalid_argument);
-  Learner2D<double> other_loss(square, loss2d::uniform());
+  Learner2D<double> other_loss(square, losses_2d::uniform());
   EXPECT_THROW(other_loss.load(state), std::invalid_argument);
   EXPECT_THROW(loaded.load(state), std::invalid_argument);
   Learner2D<double> fresh(square);
@@ -460,8 +460,8 @@ TEST(Learner2D, AspectRatioStretchesTrianglesAlongX) {
     return sum / static_cast<double>(triangles.size());
   };
   auto plane = [](const Point& p) { return p[0] + p[1]; };
-  Learner2D<double> square_cells(square, loss2d::uniform());
-  Learner2D<double> wide_cells(square, loss2d::uniform(), 4.0);
+  Learner2D<double> square_cells(square, losses_2d::uniform());
+  Learner2D<double> wide_cells(square, losses_2d::uniform(), 4.0);
   run_sequentially(square_cells, plane, 300);
   run_sequentially(wide_cells, plane, 300);
   EXPECT_NEAR(mean_ratio(square_cells), 0.0, 0.3);
@@ -472,8 +472,8 @@ TEST(Learner2D, RejectsBadInput) {
   EXPECT_THROW(Learner2D<double>({{{1, 1}, {0, 1}}}), std::invalid_argument);
   EXPECT_THROW(Learner2D<double>({{{0, 1}, {2, -2}}}), std::invalid_argument);
   EXPECT_THROW(Learner2D<double>({{{0, NAN}, {0, 1}}}), std::invalid_argument);
-  EXPECT_THROW(Learner2D<double>(square, loss2d::default_loss(), 0.0), std::invalid_argument);
-  EXPECT_THROW(loss2d::resolution(0.5, 0.1), std::invalid_argument);
+  EXPECT_THROW(Learner2D<double>(square, losses_2d::default_loss(), 0.0), std::invalid_argument);
+  EXPECT_THROW(losses_2d::resolution(0.5, 0.1), std::invalid_argument);
   Learner2D<double> learner(square);
   EXPECT_THROW(learner.tell({2, 0}, 1.0), std::invalid_argument);
   EXPECT_THROW(learner.tell({NAN, 0}, 1.0), std::invalid_argument);

@@ -87,7 +87,7 @@ TEST(LearnerND, SameCallsGiveTheSamePoints) {
 }
 
 TEST(LearnerND, ConcentratesPointsOnTheSharpFeature) {
-  LearnerND<double> adaptive(cube(3)), uniform(cube(3), lossnd::uniform());
+  LearnerND<double> adaptive(cube(3)), uniform(cube(3), losses_nd::uniform());
   run_sequentially(adaptive, shell, 800);
   run_sequentially(uniform, shell, 800);
   // The shell |r - 0.5| < 0.1 fills about 8% of the cube.
@@ -96,9 +96,9 @@ TEST(LearnerND, ConcentratesPointsOnTheSharpFeature) {
 }
 
 TEST(LearnerND, EveryBuiltInLossRefinesWithoutDuplicates) {
-  const std::vector<SimplexLoss> losses{lossnd::default_loss(), lossnd::uniform(),
-                                        lossnd::std_loss(), lossnd::triangle(),
-                                        lossnd::curvature(0.05)};
+  const std::vector<SimplexLoss> losses{losses_nd::default_loss(), losses_nd::uniform(),
+                                        losses_nd::std_loss(), losses_nd::triangle(),
+                                        losses_nd::curvature(0.05)};
   for (const auto& loss : losses) {
     SCOPED_TRACE(loss.name);
     LearnerND<double> learner(cube(3), loss);
@@ -208,7 +208,7 @@ TEST(LearnerND, SaveAndLoadGiveAnIdenticalLearner) {
     learner.tell(a, shell(a));
     loaded.tell(b, shell(b));
   }
-  LearnerND<double> other(cube(3), lossnd::uniform());
+  LearnerND<double> other(cube(3), losses_nd::uniform());
   EXPECT_THROW(other.load(state), std::invalid_argument);
   EXPECT_THROW(loaded.load(state), std::invalid_argument);
 }
@@ -217,7 +217,7 @@ TEST(LearnerND, RejectsBadInput) {
   EXPECT_THROW(LearnerND<double>(cube(1)), std::invalid_argument);
   EXPECT_THROW(LearnerND<double>({{0, 1}, {1, 1}}), std::invalid_argument);
   EXPECT_THROW(LearnerND<double>({{0, 1}, {0, INFINITY}}), std::invalid_argument);
-  EXPECT_THROW(lossnd::curvature(-1), std::invalid_argument);
+  EXPECT_THROW(losses_nd::curvature(-1), std::invalid_argument);
   LearnerND<double> learner(cube(3));
   EXPECT_THROW(learner.tell({0, 0}, 1.0), std::invalid_argument);
   EXPECT_THROW(learner.tell({0, 0, 2}, 1.0), std::invalid_argument);

@@ -33,6 +33,7 @@
 #include "taskmaster/learners/learner_2d_losses.hpp"
 #include "taskmaster/learners/learner_nd.hpp"
 #include "taskmaster/learners/learner_nd_losses.hpp"
+#include "taskmaster/learners/loss_descriptor.hpp"
 #include "taskmaster/learners/proposal.hpp"
 #include "taskmaster/learners/sequence_learner.hpp"
 #include "taskmaster/masters/batch_master.hpp"

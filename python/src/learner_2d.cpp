@@ -42,17 +42,17 @@ TriangleLoss native_triangle_loss(const std::string& name, const py::dict& param
   auto param = [&](const char* key, double fallback) {
     return optional_param(params, key).value_or(fallback);
   };
-  if (name == "default") return loss2d::default_loss();
-  if (name == "uniform") return loss2d::uniform();
-  if (name == "minimize_triangle_surface") return loss2d::minimize_triangle_surface();
-  if (name == "triangle") return loss2d::triangle();
+  if (name == "default") return losses_2d::default_loss();
+  if (name == "uniform") return losses_2d::uniform();
+  if (name == "minimize_triangle_surface") return losses_2d::minimize_triangle_surface();
+  if (name == "triangle") return losses_2d::triangle();
   if (name == "resolution") {
-    return loss2d::resolution(param("min_distance", 0.0), param("max_distance", 1.0));
+    return losses_2d::resolution(param("min_distance", 0.0), param("max_distance", 1.0));
   }
   if (name == "thresholded") {
-    return loss2d::thresholded(optional_param(params, "lower_threshold"),
-                               optional_param(params, "upper_threshold"),
-                               param("priority_factor", 0.1));
+    return losses_2d::thresholded(optional_param(params, "lower_threshold"),
+                                  optional_param(params, "upper_threshold"),
+                                  param("priority_factor", 0.1));
   }
   throw py::value_error("unknown Learner2D loss: " + name);
 }

@@ -29,14 +29,14 @@ namespace {
 
 /// A built-in loss by the name and parameters the Python side recognised.
 SimplexLoss native_simplex_loss(const std::string& name, const py::dict& params) {
-  if (name == "default") return lossnd::default_loss();
-  if (name == "uniform") return lossnd::uniform();
-  if (name == "std") return lossnd::std_loss();
-  if (name == "triangle") return lossnd::triangle();
+  if (name == "default") return losses_nd::default_loss();
+  if (name == "uniform") return losses_nd::uniform();
+  if (name == "std") return losses_nd::std_loss();
+  if (name == "triangle") return losses_nd::triangle();
   if (name == "curvature") {
     const double exploration =
         params.contains("exploration") ? to_double(params["exploration"], "exploration") : 0.05;
-    return lossnd::curvature(exploration);
+    return losses_nd::curvature(exploration);
   }
   throw py::value_error("unknown LearnerND loss: " + name);
 }

@@ -1,25 +1,30 @@
-// The contract every in-process master keeps, checked over every one: no
-// more evaluations run at once than its capacity, even when more tasks are
+// The contract every master keeps, checked over every one: no more
+// evaluations run at once than its capacity, even when more tasks are
 // submitted; every task is answered exactly once, with its own input;
 // cancel() leaves nothing to deliver and the master usable; a failing
 // evaluation comes back as a failure carrying its reason. A new master gets
-// the whole suite from one case below (how to build it around a function)
-// and one line in `MasterCases`.
+// the whole suite from one case below (how to build it around a function,
+// or, for a master that evaluates in other processes, around a named
+// evaluation its workers run) and one line in `MasterCases`.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <span>
-#include <stdexcept>
 #include <string>
-#include <thread>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "contracts/contract_evaluations.hpp"
+#include "support/temp_files.hpp"
+#include "taskmaster/masters/command_master.hpp"
+#include "taskmaster/masters/process_master.hpp"
+#include "taskmaster/masters/stdio_master.hpp"
 #include "taskmaster/taskmaster.hpp"
 
 namespace {
@@ -27,6 +32,7 @@ namespace {
 using namespace taskmaster;
 
 using Function = std::function<double(const double&)>;
+using contract::WorkerEvaluation;
 
 // --- the masters under contract ----------------------------------------------
 
@@ -62,55 +68,107 @@ struct SimulatedMasterCase {
   }
 };
 
-// The whole suite runs for each of these.
-using MasterCases =
-    ::testing::Types<ThreadMasterCase, BatchMasterCase, SerialMasterCase, SimulatedMasterCase>;
+// Out of process: the workers are contract_worker (contract_worker.cpp).
 
-// --- helpers -------------------------------------------------------------------
+struct CommandMasterCase {
+  using M = CommandMaster<double, double>;
+  static M make(const WorkerEvaluation& e) {
+    // In sanitizer builds, the leak check at the exit of every program would
+    // take most of the suite's time; this process is still checked.
+    auto environment = e.environment;
+    const char* asan_options = std::getenv("ASAN_OPTIONS");
+    environment["ASAN_OPTIONS"] =
+        std::string(asan_options != nullptr ? asan_options : "") + ":detect_leaks=0";
+    return M({CONTRACT_WORKER_PATH, "--command", e.name, "{x}"},
+             {.workers = 4, .environment = std::move(environment)});
+  }
+  /// Each task is a program started: fewer of them keep the suite quick.
+  static constexpr std::size_t tasks_to_answer = 40;
+};
 
-/// Counts the evaluations running at once, and the most seen.
-struct Overlap {
-  std::atomic<int> running{0};
-  std::atomic<int> most{0};
-
-  double measure(double x, std::chrono::microseconds work) {
-    const int now = running.fetch_add(1) + 1;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(work);
-    running.fetch_sub(1);
-    return 2 * x;
+struct ProcessMasterCase {
+  using M = ProcessMaster<double, double>;
+  static M make(const WorkerEvaluation& e) {
+    return M(e.name, {.workers = 4, .environment = e.environment}, CONTRACT_WORKER_PATH);
   }
 };
+
+struct StdioMasterCase {
+  using M = StdioMaster<double, double>;
+  static M make(const WorkerEvaluation& e) {
+    return M({CONTRACT_WORKER_PATH, "--stdio", e.name},
+             {.workers = 4, .environment = e.environment});
+  }
+};
+
+// The whole suite runs for each of these.
+using MasterCases =
+    ::testing::Types<ThreadMasterCase, BatchMasterCase, SerialMasterCase, SimulatedMasterCase,
+                     CommandMasterCase, ProcessMasterCase, StdioMasterCase>;
+
+// --- helpers -------------------------------------------------------------------
 
 template <class Case>
 constexpr bool fails_whole_batch = requires {
   requires Case::fails_whole_batch;
 };
 
+/// How many tasks the exactly-once test has answered: 200 unless the case
+/// says otherwise.
 template <class Case>
-class MasterContract : public ::testing::Test {};
+constexpr std::size_t tasks_to_answer = [] {
+  if constexpr (requires { Case::tasks_to_answer; }) {
+    return Case::tasks_to_answer;
+  } else {
+    return std::size_t{200};
+  }
+}();
+
+template <class Case>
+class MasterContract : public ::testing::Test {
+ protected:
+  MasterContract() { overlap_.reset(); }
+
+  /// The case's master, evaluating the contract evaluation `name` (in this
+  /// process, or in its workers).
+  auto make(std::string_view name) {
+    if constexpr (requires { Case::make(Function{}); }) {
+      return Case::make([name, overlap = overlap_](const double& x) {
+        return contract::evaluate(name, x, overlap);
+      });
+    } else {
+      return Case::make(WorkerEvaluation{
+          std::string(name), {{contract::overlap_file_variable, overlap_.path().string()}}});
+    }
+  }
+
+  /// The evaluations of `contract::doubled_slowly`, counted.
+  [[nodiscard]] contract::OverlapCounts overlap() const { return overlap_.counts(); }
+
+ private:
+  test_support::TempDir directory_;
+  contract::OverlapFile overlap_{directory_.file("overlap")};
+};
 
 TYPED_TEST_SUITE(MasterContract, MasterCases);
 
 TYPED_TEST(MasterContract, RunsNoMoreEvaluationsAtOnceThanItsCapacity) {
-  Overlap overlap;
-  auto master = TypeParam::make(
-      [&overlap](const double& x) { return overlap.measure(x, std::chrono::microseconds(500)); });
+  auto master = this->make(contract::doubled_slowly);
   const std::size_t capacity = master.capacity();
   ASSERT_GE(capacity, 1U);
   // Three times the capacity at once, as a resumed run may submit.
   const std::size_t tasks = 3 * capacity;
   for (std::size_t i = 0; i < tasks; ++i) master.submit({i, static_cast<double>(i)});
   for (std::size_t i = 0; i < tasks; ++i) ASSERT_TRUE(master.next().has_value());
-  EXPECT_GE(overlap.most.load(), 1);
-  EXPECT_LE(static_cast<std::size_t>(overlap.most.load()), capacity);
+  const auto overlap = this->overlap();
+  EXPECT_EQ(overlap.running, 0) << "an evaluation still counted after its answer";
+  EXPECT_GE(overlap.most, 1);
+  EXPECT_LE(static_cast<std::size_t>(overlap.most), capacity);
 }
 
 TYPED_TEST(MasterContract, AnswersEveryTaskExactlyOnceWithItsOwnInput) {
-  auto master = TypeParam::make([](const double& x) { return x * x; });
-  const std::size_t total = 200;
+  auto master = this->make(contract::squared);
+  const std::size_t total = tasks_to_answer<TypeParam>;
   std::map<TaskId, int> answers;
   std::size_t submitted = 0;
   std::size_t in_flight = 0;
@@ -133,9 +191,7 @@ TYPED_TEST(MasterContract, AnswersEveryTaskExactlyOnceWithItsOwnInput) {
 }
 
 TYPED_TEST(MasterContract, CancelLeavesNothingToDeliverAndTheMasterUsable) {
-  Overlap overlap;
-  auto master = TypeParam::make(
-      [&overlap](const double& x) { return overlap.measure(x, std::chrono::milliseconds(2)); });
+  auto master = this->make(contract::doubled_slowly);
   const std::size_t capacity = master.capacity();
   for (std::size_t i = 0; i < 3 * capacity; ++i) master.submit({i, static_cast<double>(i)});
   ASSERT_TRUE(master.next().has_value());
@@ -160,10 +216,7 @@ TYPED_TEST(MasterContract, CancelLeavesNothingToDeliverAndTheMasterUsable) {
 }
 
 TYPED_TEST(MasterContract, AFailingEvaluationComesBackWithItsReason) {
-  auto master = TypeParam::make([](const double& x) {
-    if (x < 0) throw std::domain_error("no square root of " + std::to_string(x));
-    return std::sqrt(x);
-  });
+  auto master = this->make(contract::square_root);
   const std::size_t total = 2 * master.capacity() + 2;
   std::size_t failed = 0;
   std::size_t in_flight = 0;

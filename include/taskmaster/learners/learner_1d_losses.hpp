@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 
+#include "taskmaster/learners/loss_descriptor.hpp"
+
 namespace taskmaster {
 
 /// The points around one interval, as a loss function sees them: x and y
@@ -63,10 +65,16 @@ class IntervalNeighborhood {
 /// taskmaster::Learner1D<double> learner(-1.0, 1.0, big_values);
 /// @endcode
 struct IntervalLoss {
+  using sample_type = IntervalNeighborhood;
+
   std::string name;
   std::size_t nth_neighbors = 0;
   std::function<double(const IntervalNeighborhood&)> evaluate;
+
+  /// The loss of one interval (LossDescriptor's call).
+  double operator()(const IntervalNeighborhood& interval) const { return evaluate(interval); }
 };
+static_assert(LossDescriptor<IntervalLoss>);
 
 namespace losses_1d {
 

@@ -155,7 +155,7 @@ class Learner2D {
   using input_type = Point2;
   using output_type = Y;
 
-  explicit Learner2D(const Bounds2D& bounds, TriangleLoss loss = loss2d::default_loss(),
+  explicit Learner2D(const Bounds2D& bounds, TriangleLoss loss = losses_2d::default_loss(),
                      double aspect_ratio = 1.0, std::size_t vdim = scalar ? 1 : 0)
       : core_(bounds, std::move(loss), aspect_ratio, scalar ? 1 : vdim) {}
 

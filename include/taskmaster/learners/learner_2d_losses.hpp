@@ -21,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "taskmaster/learners/loss_descriptor.hpp"
+
 namespace taskmaster {
 
 /// A point of the plane.
@@ -72,18 +74,24 @@ struct TriangleSample {
 /// can check that it uses the same loss.
 ///
 /// @code
-/// taskmaster::TriangleLoss loss = taskmaster::loss2d::resolution(0.01, 0.3);
+/// taskmaster::TriangleLoss loss = taskmaster::losses_2d::resolution(0.01, 0.3);
 /// taskmaster::TriangleLoss mine{[](const taskmaster::TriangleSample& t) {
 ///   return std::sqrt(t.area()); }, "my sqrt area"};
 /// @endcode
 struct TriangleLoss {
+  using sample_type = TriangleSample;
+
   std::function<double(const TriangleSample&)> function;
   std::string name = "user";
   bool uses_gradients = false;
   bool uses_neighbors = false;
-};
 
-namespace loss2d {
+  /// The loss of one triangle (LossDescriptor's call).
+  double operator()(const TriangleSample& triangle) const { return function(triangle); }
+};
+static_assert(LossDescriptor<TriangleLoss>);
+
+namespace losses_2d {
 
 /// How far the linear estimates from each vertex's gradient miss the other
 /// vertices, summed over the three vertices and over output components, on
@@ -127,7 +135,7 @@ inline TriangleLoss uniform() {
 inline TriangleLoss resolution(double min_distance = 0, double max_distance = 1) {
   if (!(min_distance >= 0) || !(max_distance > min_distance)) {
     throw std::invalid_argument(
-        fmt::format("loss2d::resolution: need 0 <= min_distance < max_distance, got {} and {}",
+        fmt::format("losses_2d::resolution: need 0 <= min_distance < max_distance, got {} and {}",
                     min_distance, max_distance));
   }
   auto base = default_loss().function;
@@ -168,8 +176,8 @@ inline TriangleLoss minimize_triangle_surface() {
 inline TriangleLoss thresholded(std::optional<double> lower, std::optional<double> upper,
                                 double priority_factor = 0.1) {
   if (!(priority_factor >= 0)) {
-    throw std::invalid_argument(
-        fmt::format("loss2d::thresholded: priority_factor must be >= 0, got {}", priority_factor));
+    throw std::invalid_argument(fmt::format(
+        "losses_2d::thresholded: priority_factor must be >= 0, got {}", priority_factor));
   }
   auto base = default_loss().function;
   auto all = [](const TriangleSample& t, auto predicate) {
@@ -212,7 +220,7 @@ inline TriangleLoss triangle() {
             const std::size_t n = 2 + t.vdim;
             if (n > 8) {
               throw std::invalid_argument(fmt::format(
-                  "loss2d::triangle supports at most 6 output components, got {}", t.vdim));
+                  "losses_2d::triangle supports at most 6 output components, got {}", t.vdim));
             }
             const std::size_t count = t.neighbor_points.size();
             if (count == 0) return 0.0;
@@ -235,5 +243,10 @@ inline TriangleLoss triangle() {
           "triangle", false, true};
 }
 
-}  // namespace loss2d
+}  // namespace losses_2d
+
+/// The namespace's former name, kept so that code written against it still
+/// compiles; deprecated: use losses_2d.
+namespace loss2d = losses_2d;
+
 }  // namespace taskmaster

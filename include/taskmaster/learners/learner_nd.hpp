@@ -109,7 +109,8 @@ class LearnerND {
 
   /// `bounds[i] = {min, max}` along dimension i.
   explicit LearnerND(std::vector<std::array<double, 2>> bounds,
-                     SimplexLoss loss = lossnd::default_loss(), std::size_t vdim = scalar ? 1 : 0)
+                     SimplexLoss loss = losses_nd::default_loss(),
+                     std::size_t vdim = scalar ? 1 : 0)
       : core_(std::move(bounds), std::move(loss), scalar ? 1 : vdim) {}
 
   std::optional<input_type> ask(Entropy = 0) {

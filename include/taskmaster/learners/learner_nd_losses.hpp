@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "taskmaster/learners/loss_descriptor.hpp"
+
 namespace taskmaster {
 
 /// What a simplex loss sees of one simplex of LearnerND's triangulation.
@@ -52,15 +54,21 @@ struct SimplexSample {
 /// A loss per simplex: larger is refined sooner. NaN results count as 0.
 ///
 /// @code
-/// taskmaster::SimplexLoss loss = taskmaster::lossnd::curvature(0.05);
+/// taskmaster::SimplexLoss loss = taskmaster::losses_nd::curvature(0.05);
 /// @endcode
 struct SimplexLoss {
+  using sample_type = SimplexSample;
+
   std::function<double(const SimplexSample&)> function;
   std::string name = "user";
   bool uses_neighbors = false;
-};
 
-namespace lossnd {
+  /// The loss of one simplex (LossDescriptor's call).
+  double operator()(const SimplexSample& simplex) const { return function(simplex); }
+};
+static_assert(LossDescriptor<SimplexLoss>);
+
+namespace losses_nd {
 
 /// Volume of the simplex spanned by `count` points of `width` coordinates
 /// each (rows of `rows`), in its own affine hull: sqrt(det Gram) / k!.
@@ -189,7 +197,7 @@ inline SimplexLoss triangle() {
 inline SimplexLoss curvature(double exploration = 0.05) {
   if (!(exploration >= 0)) {
     throw std::invalid_argument(
-        fmt::format("lossnd::curvature: exploration must be >= 0, got {}", exploration));
+        fmt::format("losses_nd::curvature: exploration must be >= 0, got {}", exploration));
   }
   auto curvature_part = triangle().function;
   return {[=](const SimplexSample& s) {
@@ -201,10 +209,14 @@ inline SimplexLoss curvature(double exploration = 0.05) {
           fmt::format("curvature({})", exploration), true};
 }
 
-}  // namespace lossnd
+}  // namespace losses_nd
+
+/// The namespace's former name, kept so that code written against it still
+/// compiles; deprecated: use losses_nd.
+namespace lossnd = losses_nd;
 
 inline double SimplexSample::volume() const {
-  return lossnd::volume_in_embedding(points, dim + 1, dim);
+  return losses_nd::volume_in_embedding(points, dim + 1, dim);
 }
 
 }  // namespace taskmaster

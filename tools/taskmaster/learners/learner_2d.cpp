@@ -7,14 +7,14 @@ namespace {
 
 const std::vector<LossChoice<TriangleLoss>>& losses() {
   static const std::vector<LossChoice<TriangleLoss>> choices{
-      {{"default"}, [](const LossParams&) { return loss2d::default_loss(); }},
-      {{"uniform"}, [](const LossParams&) { return loss2d::uniform(); }},
-      {{"triangle"}, [](const LossParams&) { return loss2d::triangle(); }},
+      {{"default"}, [](const LossParams&) { return losses_2d::default_loss(); }},
+      {{"uniform"}, [](const LossParams&) { return losses_2d::uniform(); }},
+      {{"triangle"}, [](const LossParams&) { return losses_2d::triangle(); }},
       {{"minimize_triangle_surface"},
-       [](const LossParams&) { return loss2d::minimize_triangle_surface(); }},
+       [](const LossParams&) { return losses_2d::minimize_triangle_surface(); }},
       {{"resolution", {"min_distance", "max_distance"}},
        [](const LossParams& p) {
-         return loss2d::resolution(p.get("min_distance", 0.0), p.get("max_distance", 1.0));
+         return losses_2d::resolution(p.get("min_distance", 0.0), p.get("max_distance", 1.0));
        }},
   };
   return choices;

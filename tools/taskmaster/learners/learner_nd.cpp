@@ -7,12 +7,12 @@ namespace {
 
 const std::vector<LossChoice<SimplexLoss>>& losses() {
   static const std::vector<LossChoice<SimplexLoss>> choices{
-      {{"default"}, [](const LossParams&) { return lossnd::default_loss(); }},
-      {{"uniform"}, [](const LossParams&) { return lossnd::uniform(); }},
-      {{"std"}, [](const LossParams&) { return lossnd::std_loss(); }},
-      {{"triangle"}, [](const LossParams&) { return lossnd::triangle(); }},
+      {{"default"}, [](const LossParams&) { return losses_nd::default_loss(); }},
+      {{"uniform"}, [](const LossParams&) { return losses_nd::uniform(); }},
+      {{"std"}, [](const LossParams&) { return losses_nd::std_loss(); }},
+      {{"triangle"}, [](const LossParams&) { return losses_nd::triangle(); }},
       {{"curvature", {"exploration"}},
-       [](const LossParams& p) { return lossnd::curvature(p.get("exploration", 0.05)); }},
+       [](const LossParams& p) { return losses_nd::curvature(p.get("exploration", 0.05)); }},
   };
   return choices;
 }
