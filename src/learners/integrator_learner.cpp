@@ -307,8 +307,7 @@ bool IntegratorLearner::fill_stack(bool current_estimates_only) {
           chosen = i;
         }
       }
-      const bool waiting_first = chosen == none || pending_error(waiting) > intervals_[chosen].err;
-      if (waiting_first && waiting != none) {
+      if (waiting != none && (chosen == none || pending_error(waiting) > intervals_[chosen].err)) {
         split_ahead = at_steep_end(waiting);
         if (split_ahead || chosen == none) chosen = waiting;
       }
