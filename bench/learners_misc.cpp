@@ -1,5 +1,6 @@
 // learners_misc: how fast AverageLearner and IntegratorLearner ask and learn,
-// against python-adaptive's figures for the same work.
+// against python-adaptive's figures for the same work; and how a
+// SequenceLearner's tell scales with the points pending.
 //
 //   learners_misc           full run; exits 1 if a target is missed
 //   learners_misc --quick   small sizes, for smoke runs; always exits 0
@@ -21,6 +22,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +34,7 @@
 #include "report.hpp"
 #include "taskmaster/learners/average_learner.hpp"
 #include "taskmaster/learners/integrator_learner.hpp"
+#include "taskmaster/learners/sequence_learner.hpp"
 
 namespace {
 
@@ -151,6 +154,61 @@ Measurement integrator_learner(std::int64_t n, int runs = repetitions) {
   return f;
 }
 
+/// A point with == but no order: SequenceLearner falls back to scanning its
+/// pending points for it, the baseline of `sequence_learner`.
+struct UnorderedPoint {
+  double x = 0;
+  bool operator==(const UnorderedPoint&) const = default;
+};
+
+/// Points per CPU second of SequenceLearner ask + tell with `pending` points
+/// out, told in a scrambled order (as workers finish), for point type X.
+template <class X>
+double sequence_rate(std::int64_t n, std::int64_t pending) {
+  std::vector<X> points(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i)
+    points[static_cast<std::size_t>(i)] = X{0.5 * static_cast<double>(i)};
+  std::vector<double> rates_seen;
+  for (int run = 0; run < repetitions; ++run) {
+    tk::SequenceLearner<X, double> learner(points);
+    const Stopwatch start;
+    while (!learner.done()) {
+      auto out = learner.ask(static_cast<std::size_t>(pending), 0);
+      // A fixed permutation: stride through the batch by a number prime to it.
+      const std::size_t size = out.size();
+      std::size_t step = size / 2 + 1;
+      while (std::gcd(step, size) != 1) ++step;
+      for (std::size_t k = 0, at = 0; k < size; ++k, at = (at + step) % size) {
+        learner.tell(out[at], 1.0);
+      }
+    }
+    rates_seen.push_back(rates(n, start).per_cpu_second);
+  }
+  std::sort(rates_seen.begin(), rates_seen.end());
+  return rates_seen[rates_seen.size() / 2];
+}
+
+/// SequenceLearner's tell finds the told point among those pending through
+/// an ordered map; the scan it replaces (still used for points without an
+/// order) is measured in the same run as the baseline.
+bench::Figure sequence_learner(std::int64_t n, std::int64_t pending) {
+  const double mapped = sequence_rate<double>(n, pending);
+  const double scanned = sequence_rate<UnorderedPoint>(n, pending);
+  return {.name = "sequence_learner",
+          .value = mapped,
+          .unit = "points/s",
+          .parameters = {{"clock", "cpu"},
+                         {"points", n},
+                         {"pending", pending},
+                         {"repetitions", repetitions},
+                         {"scan_points_per_s", scanned},
+                         {"ratio_to_scan", mapped / scanned}},
+          .note = fmt::format("SequenceLearner<double> ask({}) + tell in scrambled order; {:.0f}x "
+                              "the scan of pending points ({} points/s, a point type without <)",
+                              bench::readable_number(static_cast<double>(pending)),
+                              mapped / scanned, bench::readable_number(scanned))};
+}
+
 /// The printed form of `m`: its extremes, clocks and python-adaptive figure as parameters.
 bench::Figure figure(const Measurement& m) {
   bench::Figure f{
@@ -246,6 +304,7 @@ int main(int argc, char** argv) {
         std::max(1, std::atoi(report.value("--processes").value_or(quick ? "2" : "5").c_str()));
     report_both(report, average_learner(quick ? 100'000 : 20'000'000), processes);
     report_both(report, integrator_learner(quick ? 20'000 : 1'000'000), processes);
+    report.add(sequence_learner(quick ? 4'000 : 40'000, quick ? 1'000 : 10'000));
     return report.exit_status();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "learners_misc: %s\n", e.what());

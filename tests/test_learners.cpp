@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <ranges>
 #include <stdexcept>
 
@@ -56,6 +57,36 @@ TEST(SequenceLearner, KeepsResultsInSequenceOrderWhateverTheArrivalOrder) {
   EXPECT_EQ(learner.result(2), 51);
   EXPECT_EQ(learner.result(3), 90);
   EXPECT_THROW(learner.tell(5, 0), std::invalid_argument);
+}
+
+TEST(SequenceLearner, FindsEachToldPointAmongThousandsPendingAndKeepsRepeatsInOrder) {
+  // Every value three times; all 3,000 pending, told in a scrambled order:
+  // each tell goes to the earliest pending occurrence of its value.
+  std::vector<double> points;
+  for (int i = 0; i < 3000; ++i) points.push_back(i % 1000);
+  SequenceLearner<double, int> learner(points);
+  EXPECT_EQ(learner.ask(3000, 0).size(), 3000u);
+  std::vector<int> told_so_far(1000, 0);
+  for (int k = 0, at = 0; k < 3000; ++k, at = (at + 1237) % 3000) {
+    const int value = at % 1000;
+    learner.tell(value, told_so_far[value]++);
+  }
+  ASSERT_TRUE(learner.done());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(learner.result(i), static_cast<int>(i / 1000)) << "point " << i;
+  }
+}
+
+TEST(SequenceLearner, ANaNPointCannotBeToldAndMinusZeroIsZero) {
+  SequenceLearner<double, double> learner({std::nan(""), -0.0, 2.0});
+  EXPECT_EQ(learner.ask(3, 0).size(), 3u);
+  EXPECT_THROW(learner.tell(std::nan(""), 1.0), std::invalid_argument);
+  learner.tell(0.0, 5.0);
+  learner.tell(2.0, 6.0);
+  EXPECT_EQ(learner.result(1), 5.0);
+  EXPECT_EQ(learner.result(2), 6.0);
+  EXPECT_FALSE(learner.done());
+  EXPECT_THROW(learner.tell(2.0, 7.0), std::invalid_argument);  // no longer pending
 }
 
 TEST(SequenceLearner, ALoadedLearnerAsksAgainWhatWasPendingThenGoesOn) {

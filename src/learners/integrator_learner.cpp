@@ -250,9 +250,22 @@ bool IntegratorLearner::before(std::int32_t lhs, std::int32_t rhs) const {
   return l.a < r.a;
 }
 
+bool IntegratorLearner::ranks_below(std::int32_t lhs, std::int32_t rhs) const {
+  // As `before`, by the likely error of intervals waiting for points.
+  auto key = [this](std::int32_t i) {
+    const double e = pending_error(i);
+    return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+  };
+  const double le = key(lhs);
+  const double re = key(rhs);
+  if (le != re) return le < re;
+  return intervals_[lhs].a < intervals_[rhs].a;
+}
+
 bool IntegratorLearner::fill_stack(bool current_estimates_only) {
   std::int32_t chosen = none;
   bool forced = false;
+  bool split_ahead = false;
   // An interval may have been queued twice, or split or dropped since it was
   // queued (python-adaptive asserts here): take the first still splittable.
   while (!priority_split_.empty()) {
@@ -271,20 +284,32 @@ bool IntegratorLearner::fill_stack(bool current_estimates_only) {
       chosen = *std::max_element(active_.begin(), active_.end(),
                                  [this](std::int32_t l, std::int32_t r) { return before(l, r); });
     } else {
-      // Points are out (a parallel run): an interval whose rule still waits
-      // for some of them has an error estimate that is stale (a new half
-      // inherits half its parent's), and refining it again would mostly
-      // waste points; refine the worst interval whose estimate is current,
-      // and only when there is none the worst of all, as before (waiting
-      // instead would leave workers idle). A sequential run never gets
-      // here: it asks only when every point is back.
+      // Points are out (a parallel run). An interval whose rule still waits
+      // for some of them has a stale error estimate, and refining it again
+      // would mostly waste points: refine the worst interval whose estimate
+      // is current, and only when there is none the worst waiting one
+      // (waiting instead would leave workers idle). Waiting intervals are
+      // ranked by the error they are likely to carry: a new half by its
+      // share of the variation its nearest measured ancestor saw, not by
+      // half that ancestor's error. One exception: the worst waiting
+      // interval is split at once when it lies at the steep end of that
+      // ancestor and outranks every current estimate. The error then sits
+      // in a chain of ever smaller intervals at a singularity, which
+      // refinement reaches one link per round trip (two, counting the rule
+      // whose result asks for the split); splitting ahead lets idle workers
+      // descend several links per round. A sequential run never gets here:
+      // it asks only when every point is back.
+      std::int32_t waiting = none;
       for (const std::int32_t i : active_) {
-        if (intervals_[i].depth_complete != intervals_[i].depth) continue;
-        if (chosen == none || before(chosen, i)) chosen = i;
+        if (intervals_[i].depth_complete != intervals_[i].depth) {
+          if (waiting == none || ranks_below(waiting, i)) waiting = i;
+        } else if (chosen == none || before(chosen, i)) {
+          chosen = i;
+        }
       }
-      if (chosen == none) {
-        chosen = *std::max_element(active_.begin(), active_.end(),
-                                   [this](std::int32_t l, std::int32_t r) { return before(l, r); });
+      if (waiting != none && (chosen == none || pending_error(waiting) > intervals_[chosen].err)) {
+        split_ahead = at_steep_end(waiting);
+        if (split_ahead || chosen == none) chosen = waiting;
       }
     }
   }
@@ -297,7 +322,7 @@ bool IntegratorLearner::fill_stack(bool current_estimates_only) {
   const double xn = node_x(interval, max_nodes - 1);
   if (x1 - x0 < std::fabs(x0) * min_separation || xn - xn1 < std::fabs(xn1) * min_separation) {
     deactivate(chosen);  // nodes at machine precision: nothing to gain here
-  } else if (interval.depth == static_cast<int>(depths) - 1 || forced) {
+  } else if (interval.depth == static_cast<int>(depths) - 1 || forced || split_ahead) {
     deactivate(chosen);
     split(chosen);
   } else {
@@ -327,10 +352,66 @@ void IntegratorLearner::split(std::int32_t i) {
     intervals_[child].ndiv = intervals_[i].ndiv;
     intervals_[child].err = intervals_[i].err / 2;
   }
+  const std::int32_t anchor = parent.depth_complete >= 0 ? i : parent.anchor;
+  if (anchor != none) anchor_below(i, anchor);
   for (std::int32_t child : {left, right}) {
     activate(child);
     add_nodes(child, false);
   }
+}
+
+void IntegratorLearner::anchor_below(std::int32_t i, std::int32_t anchor) {
+  for (std::int32_t child : intervals_[i].children) {
+    if (child == none || intervals_[child].depth_complete >= 0) continue;
+    Interval& c = intervals_[child];
+    c.anchor = anchor;
+    c.share = variation_share(anchor, c.a, c.b);
+    anchor_below(child, anchor);
+  }
+}
+
+double IntegratorLearner::variation_share(std::int32_t anchor, double lo, double hi) const {
+  // The variation |f(x_k+1) - f(x_k)| between successive nodes of the
+  // anchor's last complete rule, spread evenly over each gap; a gap next to
+  // a non-finite value outweighs every finite one.
+  const Interval& a = intervals_[anchor];
+  const std::size_t stride = Rules::stride(static_cast<std::size_t>(a.depth_complete));
+  double finite_total = 0, finite_inside = 0, infinite_total = 0, infinite_inside = 0;
+  for (std::size_t k = 0; k + stride < max_nodes; k += stride) {
+    const double x0 = node_x(a, k);
+    const double x1 = node_x(a, k + stride);
+    const double overlap = std::max(0.0, std::min(hi, x1) - std::max(lo, x0)) / (x1 - x0);
+    const double jump = std::fabs(a.values[k + stride] - a.values[k]);
+    if (std::isfinite(jump)) {
+      finite_total += jump;
+      finite_inside += jump * overlap;
+    } else {
+      infinite_total += 1;
+      infinite_inside += overlap;
+    }
+  }
+  if (infinite_total > 0) return infinite_inside / infinite_total;
+  if (finite_total > 0) return finite_inside / finite_total;
+  return (hi - lo) / (a.b - a.a);
+}
+
+bool IntegratorLearner::at_steep_end(std::int32_t i) const {
+  // f varies steeply at an end of the anchor when the gap next to it holds
+  // most of the variation (or a non-finite value): a singularity there.
+  constexpr double steep = 0.9;
+  const Interval& iv = intervals_[i];
+  const std::int32_t anchor = iv.depth_complete >= 0 ? i : iv.anchor;
+  if (anchor == none) return false;
+  const Interval& a = intervals_[anchor];
+  const std::size_t stride = Rules::stride(static_cast<std::size_t>(a.depth_complete));
+  return (iv.a == a.a && variation_share(anchor, a.a, node_x(a, stride)) >= steep) ||
+         (iv.b == a.b && variation_share(anchor, node_x(a, max_nodes - 1 - stride), a.b) >= steep);
+}
+
+double IntegratorLearner::pending_error(std::int32_t i) const {
+  const Interval& iv = intervals_[i];
+  if (iv.depth_complete >= 0 || iv.anchor == none) return iv.err;
+  return iv.share * intervals_[iv.anchor].err;
 }
 
 void IntegratorLearner::tell(const double& x, const double& y) {
@@ -415,6 +496,7 @@ std::pair<bool, bool> IntegratorLearner::complete(std::int32_t i, int depth) {
   const Rules& r = cquad::rules();
   Interval& iv = intervals_[i];
   iv.depth_complete = depth;
+  if (iv.has_children()) anchor_below(i, i);  // its halves were split ahead of it
   cquad::Vector fx{};
   const std::size_t stride = Rules::stride(depth);
   for (std::size_t j = 0; j < rule_size[depth]; ++j) fx[j] = iv.values[j * stride];
@@ -758,6 +840,17 @@ void IntegratorLearner::load_payload(const nlohmann::json& saved) {
     if (node.handed_out && !node.known) ++fresh.outstanding_;
     fresh.node_of_x_.emplace(node.x, static_cast<std::int32_t>(fresh.nodes_.size()));
     fresh.nodes_.push_back(std::move(node));
+  }
+  // Rankings of intervals still waiting for points, from the values now known.
+  for (std::int32_t i = 0; i < count; ++i) {
+    const Interval& iv = fresh.intervals_[i];
+    if (iv.parent < 0 || iv.parent >= i) continue;  // halves come after their parent
+    const Interval& parent = fresh.intervals_[iv.parent];
+    const std::int32_t anchor = parent.depth_complete >= 0 ? iv.parent : parent.anchor;
+    if (iv.depth_complete < 0 && anchor != none) {
+      fresh.intervals_[i].anchor = anchor;
+      fresh.intervals_[i].share = fresh.variation_share(anchor, iv.a, iv.b);
+    }
   }
   const auto node_count = static_cast<std::int32_t>(fresh.nodes_.size());
   for (const auto& j : saved.at("stack")) {

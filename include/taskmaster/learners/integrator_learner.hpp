@@ -70,7 +70,10 @@ class IntegratorLearner {
   /// One point. With points out (asked, not told), the intervals whose
   /// error estimate is current are refined first, the others (waiting for
   /// those points) only when no other is left: a parallel run wastes fewer
-  /// points. Sequentially (nothing out) this is python-adaptive's choice;
+  /// points. Where f varies steeply at an end of an interval (a singularity
+  /// there), the waiting halves at that end are split ahead of their
+  /// results, so that many workers descend the chain of intervals at it
+  /// several levels per round. Sequentially (nothing out) this is python-adaptive's choice;
   /// ask(n) and propose(n) for n > 1 keep python-adaptive's batch semantics
   /// in every case, and propose(1) chooses as this does.
   std::optional<double> ask(Entropy entropy);
@@ -147,6 +150,11 @@ class IntegratorLearner {
     // integral estimate; `leaves_given_up` once they moved to the parent.
     bool leaves_given_up = false;
     std::vector<std::int32_t> leaves;
+    // While no rule of its own is complete: the nearest ancestor with one
+    // (its `anchor`) and the fraction of the anchor's variation of f that
+    // lies in this interval, for ranking it with points out.
+    std::int32_t anchor = none;
+    double share = 0.5;
 
     [[nodiscard]] bool has_children() const noexcept { return children[0] != none; }
   };
@@ -184,7 +192,12 @@ class IntegratorLearner {
   /// `current_estimates_only`: prefer intervals whose rule waits for no point.
   bool fill_stack(bool current_estimates_only);
   void split(std::int32_t i);
+  void anchor_below(std::int32_t i, std::int32_t anchor);
+  [[nodiscard]] double variation_share(std::int32_t anchor, double lo, double hi) const;
+  [[nodiscard]] bool at_steep_end(std::int32_t i) const;
+  [[nodiscard]] double pending_error(std::int32_t i) const;
   [[nodiscard]] bool before(std::int32_t lhs, std::int32_t rhs) const;
+  [[nodiscard]] bool ranks_below(std::int32_t lhs, std::int32_t rhs) const;
   void refresh_sums() const;
   void load_payload(const nlohmann::json& saved);
 

@@ -1,7 +1,9 @@
 #pragma once
 // A learner that evaluates a given sequence and keeps the results in its order.
 
+#include <concepts>
 #include <cstddef>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -20,7 +22,9 @@ namespace taskmaster {
 /// Evaluates every point of a sequence once; results come back in any order
 /// and are kept in sequence order. Done when every point is told or failed.
 /// Its loss is the fraction of points not yet resolved, so loss goals work.
-/// Points may repeat: each occurrence is evaluated. save()/load() keep the
+/// Points may repeat: each occurrence is evaluated. A tell finds its point
+/// among the pending ones in O(log n) where X is ordered
+/// (std::totally_ordered), by a scan otherwise. save()/load() keep the
 /// results and failures (X and Y encodable, as a history needs); points that
 /// were pending when saved are asked again after loading.
 ///
@@ -41,7 +45,7 @@ class SequenceLearner {
   std::optional<X> ask(Entropy) {
     const auto index = take_next();
     if (!index) return std::nullopt;
-    pending_.push_back(*index);
+    add_pending(*index);
     return points_[*index];
   }
 
@@ -50,7 +54,7 @@ class SequenceLearner {
     while (out.size() < n) {
       const auto index = take_next();
       if (!index) break;
-      pending_.push_back(*index);
+      add_pending(*index);
       out.push_back(points_[*index]);
     }
     return out;
@@ -163,15 +167,39 @@ class SequenceLearner {
     again_ = std::move(again);
   }
 
-  // Pending points are few (at most the master's capacity), so a scan finds
-  // the told point's index without requiring X to be hashable; the earliest
-  // pending occurrence is taken, which keeps duplicates in order.
+  // Where X is ordered, the pending points are kept in a multimap from
+  // point to index: a tell finds its index in O(log n) however many are
+  // pending (10,000 workers keep 10,000 pending). Otherwise they are scanned.
+  // Either way the earliest pending occurrence is taken, which keeps
+  // duplicates in order (a multimap keeps equal keys in insertion order).
+  static constexpr bool ordered = std::totally_ordered<X>;
+
+  void add_pending(std::size_t index) {
+    if constexpr (ordered) {
+      // A point unequal to itself (NaN) breaks the map's order, and no tell
+      // could match it anyway.
+      if (points_[index] == points_[index]) pending_by_point_.emplace(points_[index], index);
+    } else {
+      pending_.push_back(index);
+    }
+  }
+
   std::size_t take_pending(const X& x) {
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (points_[*it] == x) {
-        const std::size_t index = *it;
-        pending_.erase(it);
+    if constexpr (ordered) {
+      // The first of equal keys, if any (none can match a NaN).
+      const auto first = x == x ? pending_by_point_.lower_bound(x) : pending_by_point_.end();
+      if (first != pending_by_point_.end() && !(x < first->first)) {
+        const std::size_t index = first->second;
+        pending_by_point_.erase(first);
         return index;
+      }
+    } else {
+      for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+        if (points_[*it] == x) {
+          const std::size_t index = *it;
+          pending_.erase(it);
+          return index;
+        }
       }
     }
     throw std::invalid_argument("SequenceLearner: told a point that is not pending");
@@ -180,8 +208,9 @@ class SequenceLearner {
   std::vector<X> points_;
   std::vector<std::optional<Y>> results_;
   std::vector<bool> failed_;
-  std::vector<std::size_t> pending_;
-  std::vector<std::size_t> again_;  // to ask again, last one first
+  std::multimap<X, std::size_t> pending_by_point_;  // where X is ordered
+  std::vector<std::size_t> pending_;                // otherwise, in the order asked
+  std::vector<std::size_t> again_;                  // to ask again, last one first
   std::size_t next_ = 0;
   std::size_t resolved_ = 0;
 };
