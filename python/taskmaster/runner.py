@@ -424,6 +424,7 @@ class Runner:
         spec.retries = int(retries)
         spec.timeout = timeout
         self._tool_program: dict = {}
+        self._to_fork: Optional[Callable[..., Any]] = None
         self._tool_slurm: Optional[dict] = None
         self._configure_master(spec, learner, executor, ntasks)
         if spec.master == "simulated" and (duration_goal is not None or end_time_goal is not None):
@@ -442,6 +443,15 @@ class Runner:
             self._show_progress = False
             self._handle = _MpiWorkerRank(None if spec.command else learner.function, spec.command, timeout)
         else:
+            if self._to_fork is not None:
+                # The first workers are copies of this process: their first
+                # points wait for no interpreter start and no imports (the
+                # command starts replacements and added workers). Forked
+                # last, since each page this process writes after a fork
+                # is copied.
+                for started in _worker.fork_workers(self._to_fork, spec.workers, _run.child_guard_descriptor()):
+                    spec.adopt_worker(*started)
+                self._to_fork = None
             self._handle = _run.RunHandle(spec)
         self.task: concurrent.futures.Future = concurrent.futures.Future()
         self._watcher = threading.Thread(target=self._watch, name="taskmaster-runner", daemon=True)
@@ -469,12 +479,7 @@ class Runner:
             # -S: no site processing at start (the pickle brings the parent's path).
             spec.command = [sys.executable, "-S", worker, os.path.abspath(path)]
             self._tool_program = {"worker": list(spec.command)}
-            if _fork_workers():
-                # The first workers are copies of this process: their first
-                # points wait for no interpreter start and no imports. The
-                # command above starts replacements and added workers.
-                for started in _worker.fork_workers(function, workers, _run.child_guard_descriptor()):
-                    spec.adopt_worker(*started)
+            self._to_fork = function if _fork_workers() else None
         elif isinstance(executor, Command):
             spec.master = "command"
             spec.command = [str(a) for a in executor.argv]
