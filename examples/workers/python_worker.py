@@ -38,11 +38,32 @@ def _encode(value):
     return value
 
 
-def serve(function, stdin=sys.stdin, stdout=sys.stdout):
+def _protocol_streams():
+    """Private copies of stdin and stdout for the protocol. What the model
+    prints then goes to stderr (the master shows its end when a worker
+    fails) instead of being taken for a reply, and programs the model runs
+    read nothing instead of the worker's tasks."""
+    import os
+
+    sys.stdout.flush()
+    tasks = os.fdopen(os.dup(0), "r")
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    return tasks, replies
+
+
+def serve(function, stdin=None, stdout=None):
     """Answers tasks with `function(x)` until stdin ends.
 
     An exception in `function` becomes an error reply; the worker goes on.
+    Without `stdin` and `stdout` it speaks on this process's own, with
+    print() moved to stderr.
     """
+    if stdin is None and stdout is None:
+        stdin, stdout = _protocol_streams()
     write = stdout.write
     write(json.dumps({"hello": "taskmaster-worker", "protocol": PROTOCOL}) + "\n")
     stdout.flush()

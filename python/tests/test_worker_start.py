@@ -15,7 +15,7 @@ import time
 import pytest
 
 import taskmaster
-from conftest import HELPERS, live_children, live_processes_with, wait_until_gone
+from conftest import HELPERS, REPO, live_children, live_processes_with, wait_until_gone
 
 
 def started_as_program() -> bool:
@@ -112,3 +112,25 @@ def test_programs_the_function_starts_cannot_take_its_tasks(monkeypatch, start) 
     assert summary.failed == 0 and learner.npoints >= 12
     assert set(learner.data.values()) == {0.0}
 
+
+
+def test_a_worker_program_from_the_template_may_print(tmp_path) -> None:
+    """examples/workers/python_worker.py keeps the protocol to itself: a
+    model that prints does not break it, under WorkerProgram."""
+    script = tmp_path / "printing_worker.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO / "examples" / "workers")!r})
+        import python_worker
+
+        def model(x):
+            print("model at", x)
+            return x * x
+
+        python_worker.serve(model)
+    """))
+    learner = taskmaster.Learner1D(lambda x: 0.0, (-1, 1))
+    summary = taskmaster.run(learner, npoints_goal=20, ntasks=2, progress=False,
+                             executor=taskmaster.WorkerProgram([sys.executable, str(script)]))
+    assert summary.failed == 0 and learner.npoints >= 20
+    assert learner.data[0.5] == 0.25
