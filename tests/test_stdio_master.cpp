@@ -280,8 +280,8 @@ TEST(StdioMaster, DestructorKillsBusyWorkersPromptly) {
 }
 
 /// A worker started the way a caller may start one itself (fork, then exec
-/// here), and handed over with Child::adopt.
-subprocess::Child start_elsewhere(std::vector<std::string> argv) {
+/// here), taken in charge with Child::adopt: the list to hand a master.
+std::vector<subprocess::Child> start_elsewhere(std::vector<std::string> argv) {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -300,7 +300,9 @@ subprocess::Child start_elsewhere(std::vector<std::string> argv) {
   }
   ::setpgid(pid, pid);
   for (int fd : {in[0], out[1], err[1]}) ::close(fd);
-  return subprocess::Child::adopt(pid, in[1], out[0], err[0]);
+  std::vector<subprocess::Child> started;
+  started.push_back(subprocess::Child::adopt(pid, in[1], out[0], err[0]));
+  return started;
 }
 
 TEST(StdioMaster, WorkersStartedElsewhereAreUsedFirstAndReplacedFromTheCommand) {
@@ -308,10 +310,8 @@ TEST(StdioMaster, WorkersStartedElsewhereAreUsedFirstAndReplacedFromTheCommand) 
   {
     // Alone: the adopted worker exits with status 3 on x = 13; its
     // replacement comes from the command and takes the retry.
-    subprocess::Child adopted = start_elsewhere({python, faulty_worker, "exit3", marker});
-    const pid_t adopted_pid = adopted.pid();
-    std::vector<subprocess::Child> started;
-    started.push_back(std::move(adopted));
+    auto started = start_elsewhere({python, faulty_worker, "exit3", marker});
+    const pid_t adopted_pid = started.front().pid();
     StdioMaster<double, double> master({python, faulty_worker, "none", marker}, {.workers = 1},
                                        std::move(started));
     ASSERT_EQ(master.worker_pids(), std::vector<pid_t>{adopted_pid});
@@ -325,10 +325,8 @@ TEST(StdioMaster, WorkersStartedElsewhereAreUsedFirstAndReplacedFromTheCommand) 
   }
   {
     // Beside a spawned one, and reaped by the master's destructor.
-    subprocess::Child adopted = start_elsewhere({python, faulty_worker, "none", marker});
-    const pid_t adopted_pid = adopted.pid();
-    std::vector<subprocess::Child> started;
-    started.push_back(std::move(adopted));
+    auto started = start_elsewhere({python, faulty_worker, "none", marker});
+    const pid_t adopted_pid = started.front().pid();
     {
       StdioMaster<double, double> master({python, faulty_worker, "none", marker}, {.workers = 2},
                                          std::move(started));

@@ -327,7 +327,7 @@ struct RunSpec {
       std::make_shared<std::vector<subprocess::Child>>();
 
   /// Takes charge of a forked worker (its pid and this process's ends of
-  /// its pipes); an error leaves it killed and reaped.
+  /// its pipes): from here on it is killed and reaped with the run.
   void adopt_worker(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd) {
     started_workers->push_back(subprocess::Child::adopt(pid, stdin_fd, stdout_fd, stderr_fd));
   }

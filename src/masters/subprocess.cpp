@@ -56,14 +56,16 @@ void unlist_group(pid_t pid) noexcept {
 /// of its own and not a child of this process (the shell that starts it
 /// exits at once), so it neither shows up among our children nor receives
 /// our terminal's signals.
-std::atomic<int> guard_descriptor{-1};  // ChildGuard's end of its socket, for forks
-
 class ChildGuard {
  public:
   static ChildGuard& instance() {
     static ChildGuard guard;  // never destroyed: its socket closes with the process
     return guard;
   }
+
+  /// This process's end of the socket, -1 before the guard starts (read
+  /// without starting it: a fork must close it).
+  static int descriptor() noexcept { return fd_.load(); }
 
   void started(pid_t pid) noexcept { tell('+', pid); }
   void reaping(pid_t pid) noexcept { tell('-', pid); }
@@ -123,21 +125,18 @@ class ChildGuard {
     int status = 0;
     while (::waitpid(shell, &status, 0) < 0 && errno == EINTR) {
     }
-    fd_ = sockets[0];
-    guard_descriptor.store(fd_);
+    fd_.store(sockets[0]);
   }
 
   void tell(char op, pid_t pid) noexcept {
     const std::string line = fmt::format("{} {}\n", op, pid);
     const std::lock_guard<std::mutex> lock(mutex_);
     std::size_t sent = 0;
-    while (fd_ >= 0 && sent < line.size()) {
-      const ssize_t n = ::send(fd_, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    while (fd_.load() >= 0 && sent < line.size()) {
+      const ssize_t n = ::send(fd_.load(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        guard_descriptor.store(-1);
-        ::close(fd_);  // the guard is gone: carry on without it
-        fd_ = -1;
+        ::close(fd_.exchange(-1));  // the guard is gone: carry on without it
         return;
       }
       sent += static_cast<std::size_t>(n);
@@ -145,7 +144,7 @@ class ChildGuard {
   }
 
   std::mutex mutex_;
-  int fd_ = -1;
+  static inline std::atomic<int> fd_{-1};
 };
 
 struct Pipe {
@@ -213,7 +212,6 @@ Child Child::spawn(const SpawnOptions& options) {
   if (options.argv.empty() || options.argv.front().empty()) {
     throw SpawnError("cannot start a process: the command is empty");
   }
-  ChildGuard& guard = ChildGuard::instance();
   Pipe in{-1, -1};
   if (options.pipe_stdin) in = make_pipe();
   Pipe out = make_pipe();
@@ -270,20 +268,10 @@ Child Child::spawn(const SpawnOptions& options) {
   close_fd(out.write);
   close_fd(err.write);
 
-  list_group(pid);
-  guard.started(pid);
-  Child child;
-  child.pid_ = pid;
-  child.stdin_ = in.write;
-  child.stdout_ = out.read;
-  child.stderr_ = err.read;
-  if (child.stdin_ >= 0) set_nonblocking(child.stdin_);
-  set_nonblocking(child.stdout_);
-  set_nonblocking(child.stderr_);
-  return child;
+  return adopt(pid, in.write, out.read, err.read);
 }
 
-int child_guard_descriptor() noexcept { return guard_descriptor.load(); }
+int child_guard_descriptor() noexcept { return ChildGuard::descriptor(); }
 
 Child Child::adopt(pid_t pid, int stdin_fd, int stdout_fd, int stderr_fd) {
   if (pid <= 0 || stdout_fd < 0 || stderr_fd < 0) {
