@@ -605,6 +605,17 @@ class KnownPoints {
   }
   [[nodiscard]] const Known& by_id(std::uint32_t id) const noexcept { return known_[id]; }
 
+  /// The pending points' coordinates, in increasing order of id.
+  [[nodiscard]] std::vector<std::vector<double>> pending() const {
+    std::vector<std::vector<double>> out;
+    for (const Known& k : known_) {
+      if (k.state != State::pending) continue;
+      const auto x = point(k.id);
+      out.emplace_back(x.begin(), x.end());
+    }
+    return out;
+  }
+
   /// Forgets the pending points; their ids, in increasing order.
   std::vector<std::uint32_t> forget_pending() {
     std::vector<std::uint32_t> ids;
@@ -669,6 +680,7 @@ struct LearnerNDCore::Impl {
   std::vector<std::vector<double>> told_points;
   std::vector<double> told_values;
   std::size_t pending_count = 0;
+  std::size_t failed_count = 0;
   mutable bool corners_done = false;
 
   SimplexMesh combined;
@@ -787,6 +799,7 @@ struct LearnerNDCore::Impl {
                   told_values.begin() + static_cast<std::ptrdiff_t>(k->told_index * vdim));
       } else {
         if (k->state == State::pending) --pending_count;
+        if (k->state == State::failed) --failed_count;
         k->state = State::told;
         k->told_index = static_cast<std::uint32_t>(told_points.size());
         told_points.emplace_back(x.begin(), x.end());
@@ -832,6 +845,7 @@ struct LearnerNDCore::Impl {
     changes.add(ChangeLog::Kind::fail, x);
     k->state = State::failed;
     --pending_count;
+    ++failed_count;
     combined.set_value(k->id, {}, false);
     real_queue.push_back(k->id);
   }
@@ -943,6 +957,17 @@ Proposal<std::vector<double>> LearnerNDCore::propose(std::size_t n, bool mark_pe
 void LearnerNDCore::tell(const std::vector<double>& x, std::span<const double> y) {
   impl_->tell(x, y);
 }
+void LearnerNDCore::tell_many(const std::vector<std::vector<double>>& xs,
+                              std::span<const double> ys) {
+  if (xs.empty()) return;
+  const std::size_t width = ys.size() / xs.size();
+  if (width == 0 || width * xs.size() != ys.size() || (impl_->vdim != 0 && width != impl_->vdim)) {
+    throw std::invalid_argument(
+        fmt::format("LearnerND::tell_many: {} values for {} points of {} components", ys.size(),
+                    xs.size(), impl_->vdim));
+  }
+  for (std::size_t i = 0; i < xs.size(); ++i) impl_->tell(xs[i], ys.subspan(i * width, width));
+}
 void LearnerNDCore::tell_pending(const std::vector<double>& x) { impl_->tell_pending(x); }
 void LearnerNDCore::fail(const std::vector<double>& x) { impl_->fail(x); }
 void LearnerNDCore::remove_unfinished() { impl_->remove_unfinished(); }
@@ -959,6 +984,10 @@ double LearnerNDCore::pending_loss() const {
 }
 std::size_t LearnerNDCore::size() const noexcept { return impl_->told_points.size(); }
 std::size_t LearnerNDCore::pending_size() const noexcept { return impl_->pending_count; }
+std::size_t LearnerNDCore::failed_size() const noexcept { return impl_->failed_count; }
+std::vector<std::vector<double>> LearnerNDCore::pending_points() const {
+  return impl_->known.pending();
+}
 std::size_t LearnerNDCore::dim() const noexcept { return impl_->dim; }
 std::size_t LearnerNDCore::vdim() const noexcept { return impl_->vdim; }
 bool LearnerNDCore::bounds_are_done() const noexcept { return impl_->bounds_done(); }

@@ -27,6 +27,7 @@
 
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/learners/learner_2d_losses.hpp"
+#include "taskmaster/learners/mesh_learner.hpp"
 #include "taskmaster/learners/proposal.hpp"
 #include "taskmaster/learners/saved_state.hpp"
 
@@ -61,6 +62,8 @@ namespace detail {
 /// implementation (src/learners/learner_2d_core.cpp), out of users' headers.
 class Learner2DCore {
  public:
+  using point_type = Point2;
+
   /// `vdim == 0`: the number of output components is taken from the first tell.
   Learner2DCore(const Bounds2D& bounds, TriangleLoss loss, double aspect_ratio, std::size_t vdim);
   ~Learner2DCore();
@@ -146,111 +149,25 @@ class Learner2DCore {
 /// auto grid = learner.interpolated_on_grid(200);
 /// @endcode
 template <class Y = double>
-class Learner2D {
-  static_assert(std::is_same_v<Y, double> || std::is_same_v<Y, std::vector<double>>,
-                "Learner2D outputs are double or std::vector<double>");
-  static constexpr bool scalar = std::is_same_v<Y, double>;
+class Learner2D : public MeshLearner<detail::Learner2DCore, Y> {
+  using Base = MeshLearner<detail::Learner2DCore, Y>;
 
  public:
-  using input_type = Point2;
-  using output_type = Y;
-
   explicit Learner2D(const Bounds2D& bounds, TriangleLoss loss = losses_2d::default_loss(),
-                     double aspect_ratio = 1.0, std::size_t vdim = scalar ? 1 : 0)
-      : core_(bounds, std::move(loss), aspect_ratio, scalar ? 1 : vdim) {}
+                     double aspect_ratio = 1.0, std::size_t vdim = Base::scalar ? 1 : 0)
+      : Base(detail::Learner2DCore(bounds, std::move(loss), aspect_ratio,
+                                   Base::scalar ? 1 : vdim)) {}
 
-  std::optional<Point2> ask(Entropy = 0) {
-    auto next = core_.ask_one();
-    if (!next) return std::nullopt;
-    return next->first;
-  }
-  std::vector<Point2> ask(std::size_t n, Entropy) { return core_.propose(n, true).points; }
-  /// Up to n points and the loss each is expected to remove; `mark_pending =
-  /// false` leaves the learner unchanged.
-  Proposal<Point2> propose(std::size_t n, bool mark_pending = true) {
-    return core_.propose(n, mark_pending);
-  }
-
-  void tell(const Point2& x, const Y& y) { core_.tell(x, as_span(y)); }
-  void tell_many(const std::vector<Point2>& xs, const std::vector<Y>& ys) {
-    if (xs.size() != ys.size()) {
-      throw std::invalid_argument(
-          fmt::format("Learner2D::tell_many: {} points but {} values", xs.size(), ys.size()));
-    }
-    if constexpr (scalar) {
-      core_.tell_many(xs, ys);
-    } else {
-      std::vector<double> flat;
-      for (const auto& y : ys) flat.insert(flat.end(), y.begin(), y.end());
-      if (!ys.empty() && flat.size() != ys.size() * ys.front().size()) {
-        throw std::invalid_argument("Learner2D::tell_many: values of different lengths");
-      }
-      if (!ys.empty() && core_.vdim() != 0 && ys.front().size() != core_.vdim()) {
-        throw std::invalid_argument(
-            fmt::format("Learner2D::tell_many: values have {} components, expected {}",
-                        ys.front().size(), core_.vdim()));
-      }
-      core_.tell_many(xs, flat);
-    }
-  }
-  void tell_pending(const Point2& x) { core_.tell_pending(x); }
-  void fail(const Point2& x) { core_.fail(x); }
-  void remove_unfinished() { core_.remove_unfinished(); }
-
-  /// The largest triangle loss of the told data (inf until the corners are known).
-  [[nodiscard]] double loss() const { return core_.loss(); }
-  /// The largest triangle loss with pending points at their interpolated values.
-  [[nodiscard]] double pending_loss() const { return core_.pending_loss(); }
-  /// Number of told points.
-  [[nodiscard]] std::size_t size() const noexcept { return core_.size(); }
-  [[nodiscard]] std::size_t pending_size() const noexcept { return core_.pending_size(); }
-  [[nodiscard]] std::size_t vdim() const noexcept { return core_.vdim(); }
-  [[nodiscard]] bool bounds_are_done() const noexcept { return core_.bounds_are_done(); }
-  [[nodiscard]] const Bounds2D& bounds() const noexcept { return core_.bounds(); }
-
-  /// The told points in the order they were first told, and their values.
-  [[nodiscard]] const std::vector<Point2>& points() const noexcept { return core_.told_points(); }
-  [[nodiscard]] Y value(std::size_t i) const { return from_span(core_.told_value(i)); }
-  [[nodiscard]] std::vector<Point2> pending_points() const { return core_.pending_points(); }
-
-  /// Linear interpolation of the told data; nullopt outside their convex hull
-  /// (the whole rectangle once the corners are known).
-  [[nodiscard]] std::optional<Y> interpolate(const Point2& x) const {
-    auto v = core_.interpolate(x);
-    if (!v) return std::nullopt;
-    return from_span(*v);
-  }
+  [[nodiscard]] const Bounds2D& bounds() const noexcept { return this->core_.bounds(); }
+  [[nodiscard]] double aspect_ratio() const noexcept { return this->core_.aspect_ratio(); }
   /// The interpolation on an n x n grid spanning the bounds.
   [[nodiscard]] Grid2D interpolated_on_grid(std::size_t n) const {
-    return core_.interpolated_on_grid(n);
+    return this->core_.interpolated_on_grid(n);
   }
   /// The current Delaunay triangles of the told points.
-  [[nodiscard]] std::vector<std::array<Point2, 3>> triangles() const { return core_.triangles(); }
-
-  [[nodiscard]] nlohmann::json save() const { return core_.save(); }
-  /// Replays a saved state into this learner, which must be new and built
-  /// with the same bounds, loss and aspect ratio (else StateError).
-  void load(const nlohmann::json& state) { core_.load(state); }
-  static constexpr std::string_view state_kind = detail::Learner2DCore::state_kind;
-  static constexpr int state_version = detail::Learner2DCore::state_version;
-
- private:
-  static std::span<const double> as_span(const Y& y) {
-    if constexpr (scalar) {
-      return {&y, 1};
-    } else {
-      return {y.data(), y.size()};
-    }
+  [[nodiscard]] std::vector<std::array<Point2, 3>> triangles() const {
+    return this->core_.triangles();
   }
-  static Y from_span(std::span<const double> v) {
-    if constexpr (scalar) {
-      return v.empty() ? std::nan("") : v[0];
-    } else {
-      return Y(v.begin(), v.end());
-    }
-  }
-
-  detail::Learner2DCore core_;
 };
 
 }  // namespace taskmaster

@@ -25,6 +25,7 @@
 
 #include "taskmaster/core/entropy.hpp"
 #include "taskmaster/learners/learner_nd_losses.hpp"
+#include "taskmaster/learners/mesh_learner.hpp"
 #include "taskmaster/learners/proposal.hpp"
 #include "taskmaster/learners/saved_state.hpp"
 
@@ -36,6 +37,8 @@ namespace detail {
 /// triangulation lives in src/learners/learner_nd_core.cpp.
 class LearnerNDCore {
  public:
+  using point_type = std::vector<double>;
+
   LearnerNDCore(std::vector<std::array<double, 2>> bounds, SimplexLoss loss, std::size_t vdim);
   ~LearnerNDCore();
   LearnerNDCore(LearnerNDCore&&) noexcept;
@@ -46,6 +49,8 @@ class LearnerNDCore {
   std::optional<std::pair<std::vector<double>, double>> ask_one();
   Proposal<std::vector<double>> propose(std::size_t n, bool mark_pending);
   void tell(const std::vector<double>& x, std::span<const double> y);
+  /// `ys` holds the values end to end, `vdim()` numbers each.
+  void tell_many(const std::vector<std::vector<double>>& xs, std::span<const double> ys);
   void tell_pending(const std::vector<double>& x);
   void fail(const std::vector<double>& x);
   void remove_unfinished();
@@ -54,11 +59,14 @@ class LearnerNDCore {
   [[nodiscard]] double pending_loss() const;
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] std::size_t pending_size() const noexcept;
+  [[nodiscard]] std::size_t failed_size() const noexcept;
   [[nodiscard]] std::size_t dim() const noexcept;
   [[nodiscard]] std::size_t vdim() const noexcept;
   [[nodiscard]] bool bounds_are_done() const noexcept;
   [[nodiscard]] const std::vector<std::vector<double>>& told_points() const noexcept;
   [[nodiscard]] std::span<const double> told_value(std::size_t i) const;
+  /// The pending points, in the order they became pending.
+  [[nodiscard]] std::vector<std::vector<double>> pending_points() const;
   [[nodiscard]] std::optional<std::vector<double>> interpolate(const std::vector<double>& x) const;
   [[nodiscard]] std::size_t simplex_count() const;
 
@@ -98,90 +106,19 @@ class LearnerNDCore {
 ///                      taskmaster::stop::points(2000));
 /// @endcode
 template <class Y = double>
-class LearnerND {
-  static_assert(std::is_same_v<Y, double> || std::is_same_v<Y, std::vector<double>>,
-                "LearnerND outputs are double or std::vector<double>");
-  static constexpr bool scalar = std::is_same_v<Y, double>;
+class LearnerND : public MeshLearner<detail::LearnerNDCore, Y> {
+  using Base = MeshLearner<detail::LearnerNDCore, Y>;
 
  public:
-  using input_type = std::vector<double>;
-  using output_type = Y;
-
   /// `bounds[i] = {min, max}` along dimension i.
   explicit LearnerND(std::vector<std::array<double, 2>> bounds,
                      SimplexLoss loss = losses_nd::default_loss(),
-                     std::size_t vdim = scalar ? 1 : 0)
-      : core_(std::move(bounds), std::move(loss), scalar ? 1 : vdim) {}
+                     std::size_t vdim = Base::scalar ? 1 : 0)
+      : Base(detail::LearnerNDCore(std::move(bounds), std::move(loss), Base::scalar ? 1 : vdim)) {}
 
-  std::optional<input_type> ask(Entropy = 0) {
-    auto next = core_.ask_one();
-    if (!next) return std::nullopt;
-    return std::move(next->first);
-  }
-  std::vector<input_type> ask(std::size_t n, Entropy) { return core_.propose(n, true).points; }
-  /// Up to n points and their expected loss improvements; `mark_pending =
-  /// false` leaves the learner unchanged.
-  Proposal<input_type> propose(std::size_t n, bool mark_pending = true) {
-    return core_.propose(n, mark_pending);
-  }
-
-  void tell(const input_type& x, const Y& y) {
-    if constexpr (scalar) {
-      core_.tell(x, std::span<const double>(&y, 1));
-    } else {
-      core_.tell(x, std::span<const double>(y));
-    }
-  }
-  void tell_many(const std::vector<input_type>& xs, const std::vector<Y>& ys) {
-    if (xs.size() != ys.size()) {
-      throw std::invalid_argument(
-          fmt::format("LearnerND::tell_many: {} points but {} values", xs.size(), ys.size()));
-    }
-    for (std::size_t i = 0; i < xs.size(); ++i) tell(xs[i], ys[i]);
-  }
-  void tell_pending(const input_type& x) { core_.tell_pending(x); }
-  void fail(const input_type& x) { core_.fail(x); }
-  void remove_unfinished() { core_.remove_unfinished(); }
-
-  /// The largest simplex loss of the told data (inf until the corners are known).
-  [[nodiscard]] double loss() const { return core_.loss(); }
-  /// The largest loss with pending points at their interpolated values.
-  [[nodiscard]] double pending_loss() const { return core_.pending_loss(); }
-  [[nodiscard]] std::size_t size() const noexcept { return core_.size(); }
-  [[nodiscard]] std::size_t pending_size() const noexcept { return core_.pending_size(); }
-  [[nodiscard]] std::size_t dim() const noexcept { return core_.dim(); }
-  [[nodiscard]] std::size_t vdim() const noexcept { return core_.vdim(); }
-  [[nodiscard]] bool bounds_are_done() const noexcept { return core_.bounds_are_done(); }
-  [[nodiscard]] const std::vector<input_type>& points() const noexcept {
-    return core_.told_points();
-  }
-  [[nodiscard]] Y value(std::size_t i) const { return from_span(core_.told_value(i)); }
-  /// Linear interpolation of the told data; nullopt outside their hull.
-  [[nodiscard]] std::optional<Y> interpolate(const input_type& x) const {
-    auto v = core_.interpolate(x);
-    if (!v) return std::nullopt;
-    return from_span(*v);
-  }
+  [[nodiscard]] std::size_t dim() const noexcept { return this->core_.dim(); }
   /// Number of simplices of the told data's triangulation.
-  [[nodiscard]] std::size_t simplex_count() const { return core_.simplex_count(); }
-
-  [[nodiscard]] nlohmann::json save() const { return core_.save(); }
-  /// Replays a saved state into this learner, which must be new and built
-  /// with the same bounds and loss (else StateError).
-  void load(const nlohmann::json& state) { core_.load(state); }
-  static constexpr std::string_view state_kind = detail::LearnerNDCore::state_kind;
-  static constexpr int state_version = detail::LearnerNDCore::state_version;
-
- private:
-  static Y from_span(std::span<const double> v) {
-    if constexpr (scalar) {
-      return v.empty() ? std::nan("") : v[0];
-    } else {
-      return Y(v.begin(), v.end());
-    }
-  }
-
-  detail::LearnerNDCore core_;
+  [[nodiscard]] std::size_t simplex_count() const { return this->core_.simplex_count(); }
 };
 
 }  // namespace taskmaster
