@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "taskmaster/learners/learner_2d.hpp"
@@ -88,6 +89,51 @@ TYPED_TEST(MeshLearnerTest, TellManyTellsEveryPointOfTheBatch) {
     EXPECT_EQ(batched.value(i), ys[i]);
   }
   EXPECT_THROW(batched.tell_many(xs, {1.0}), std::invalid_argument);
+}
+
+TYPED_TEST(MeshLearnerTest, ASavedStateWithEveryKindOfChangeLoadsAndAsksTheSame) {
+  auto learner = Square<TypeParam>::make();
+  // Points this learner never asked, told at once into an empty learner:
+  // Learner2D records them as one batch.
+  const auto first = Square<TypeParam>::make().ask(12, 0);
+  std::vector<double> ys;
+  for (const auto& x : first) ys.push_back(ring(x));
+  learner.tell_many(first, ys);
+  for (int i = 0; i < 30; ++i) {
+    const auto x = *learner.ask(0);
+    learner.tell(x, ring(x));
+  }
+  const auto batch = learner.ask(5, 0);
+  learner.fail(batch[0]);
+  learner.tell(batch[1], ring(batch[1]));
+  learner.remove_unfinished();
+  const auto pending = learner.ask(3, 0);
+  const auto state = nlohmann::json::parse(learner.save().dump());
+
+  auto loaded = Square<TypeParam>::make();
+  loaded.load(state);
+  EXPECT_EQ(loaded.points(), learner.points());
+  EXPECT_EQ(loaded.pending_points(), pending);
+  EXPECT_EQ(loaded.failed_size(), 1u);
+  EXPECT_EQ(loaded.loss(), learner.loss());
+  for (int i = 0; i < 20; ++i) {
+    const auto a = *learner.ask(0), b = *loaded.ask(0);
+    ASSERT_EQ(a, b) << "at ask " << i;
+    learner.tell(a, ring(a));
+    loaded.tell(b, ring(b));
+  }
+
+  // A change of a kind no version wrote is refused, naming it.
+  auto strange = state;
+  strange["payload"]["changes"].push_back({"teleport", 0.5});
+  auto refusing = Square<TypeParam>::make();
+  try {
+    refusing.load(strange);
+    FAIL() << "a state with an unknown change loaded";
+  } catch (const StateError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown change"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("teleport"), std::string::npos) << e.what();
+  }
 }
 
 template <class L>

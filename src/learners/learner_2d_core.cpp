@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "mesh_changes.hpp"
 #include "mesh_proposal.hpp"
 #include "point_table_2d.hpp"
 #include "taskmaster/learners/large_pages.hpp"
@@ -518,30 +519,9 @@ void Learner2DCore::load(const nlohmann::json& state) {
               saved.at("bounds").dump(), aspect, loss, nlohmann::json(m.bounds).dump(),
               m.aspect_ratio, m.loss.name));
         }
-        const auto point = [](const nlohmann::json& c) {
-          return Point2{c.at(1).get<double>(), c.at(2).get<double>()};
-        };
-        const auto values = [](const nlohmann::json& a) { return decode<std::vector<double>>(a); };
-        for (const auto& c : saved.at("changes")) {
-          const auto kind = c.at(0).get<std::string>();
-          if (kind == "pending") {
-            const auto value = c.size() > 3 ? values(c.at(3)) : std::vector<double>{};
-            m.tell_pending(point(c), {}, &value);
-          } else if (kind == "tell") {
-            m.tell(point(c), values(c.at(3)));
-          } else if (kind == "fail") {
-            m.fail(point(c));
-          } else if (kind == "remove_unfinished") {
-            m.remove_unfinished();
-          } else if (kind == "tell_many") {
-            std::vector<Point2> xs;
-            for (const auto& p : c.at(1))
-              xs.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
-            m.tell_many(xs, values(c.at(2)));
-          } else {
-            throw std::invalid_argument(fmt::format("unknown change {}", json_excerpt(c)));
-          }
-        }
+        replay_mesh_changes(saved.at("changes"), m, [](const nlohmann::json& c) {
+          return std::pair{Point2{c.at(1).get<double>(), c.at(2).get<double>()}, std::size_t{3}};
+        });
       });
 }
 

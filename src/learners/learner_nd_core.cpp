@@ -26,6 +26,7 @@
 
 #include <fmt/ranges.h>
 
+#include "mesh_changes.hpp"
 #include "mesh_proposal.hpp"
 #include "simplex_losses.hpp"
 #include "taskmaster/learners/large_pages.hpp"
@@ -1036,22 +1037,9 @@ void LearnerNDCore::load(const nlohmann::json& state) {
               "saved with bounds {} and loss {}; this learner has bounds {} and loss {}",
               saved.at("bounds").dump(), loss, nlohmann::json(m.bounds).dump(), m.loss.name));
         }
-        for (const auto& c : saved.at("changes")) {
-          const auto kind = c.at(0).get<std::string>();
-          if (kind == "pending") {
-            const auto value =
-                c.size() > 2 ? decode<std::vector<double>>(c.at(2)) : std::vector<double>{};
-            m.tell_pending(c.at(1).get<std::vector<double>>(), CellRef(), &value);
-          } else if (kind == "tell") {
-            m.tell(c.at(1).get<std::vector<double>>(), decode<std::vector<double>>(c.at(2)));
-          } else if (kind == "fail") {
-            m.fail(c.at(1).get<std::vector<double>>());
-          } else if (kind == "remove_unfinished") {
-            m.remove_unfinished();
-          } else {
-            throw std::invalid_argument(fmt::format("unknown change {}", json_excerpt(c)));
-          }
-        }
+        replay_mesh_changes(saved.at("changes"), m, [](const nlohmann::json& c) {
+          return std::pair{c.at(1).get<std::vector<double>>(), std::size_t{2}};
+        });
       });
 }
 
