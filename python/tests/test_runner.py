@@ -264,6 +264,29 @@ def test_a_learner_with_done_runs_until_done() -> None:
     assert learner.result() == [2, 4, 6, 8, 10]
 
 
+# Values whose every bit must survive the trip from a worker process to the
+# learner: a float's shortest repr, the extremes, a negative zero, a NumPy
+# scalar, the special values and a non-float.
+EXACT_VALUES = [0.1 + 0.2, 1 / 3, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0,
+                -1.5e-300, np.float64(0.7), math.nan, math.inf, -math.inf, 7]
+
+
+def exact_value(i: int) -> object:
+    return EXACT_VALUES[i]
+
+
+def test_worker_results_reach_the_learner_bit_for_bit() -> None:
+    learner = taskmaster.SequenceLearner(exact_value, list(range(len(EXACT_VALUES))))
+    taskmaster.run(learner, ntasks=2, progress=False)
+    got = learner.result()
+    for want, value in zip(EXACT_VALUES, got):
+        if math.isnan(want):
+            assert math.isnan(value)
+        else:
+            assert float(value).hex() == float(want).hex(), (want, value)
+            assert math.copysign(1, value) == math.copysign(1, want)
+
+
 def test_sequential_evaluation_in_this_process(tmp_path) -> None:
     calls = []
 
