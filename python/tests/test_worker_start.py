@@ -5,6 +5,7 @@ process left behind, even when the caller is killed."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -134,3 +135,35 @@ def test_a_worker_program_from_the_template_may_print(tmp_path) -> None:
                              executor=taskmaster.WorkerProgram([sys.executable, str(script)]))
     assert summary.failed == 0 and learner.npoints >= 20
     assert learner.data[0.5] == 0.25
+
+
+def test_the_worker_program_speaks_the_protocol_over_real_pipes() -> None:
+    """The worker program as the master sees it: several tasks in one write,
+    blank lines, a last task without its newline, a reply larger than a
+    pipe holds, a failing and a special value, each answered once, in order."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""
+            import sys
+            from taskmaster import _worker
+            def f(x):
+                if x == 3:
+                    raise ValueError("three")
+                if x == 4:
+                    return [0.5] * 20000  # about 80 kB of JSON
+                return float("nan") if x == 5 else x / 10
+            tasks, replies = _worker.protocol_streams()
+            _worker.serve(f, tasks, replies)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO / "python")},
+    )
+    tasks = b'{"id":1,"x":1}\n\n{"id":2,"x":2}\n{"id":3,"x":3}\n{"id":4,"x":4}\n{"id":5,"x":5}\n{"id":6,"x":6}'
+    out, _ = worker.communicate(tasks, timeout=60)
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert lines[0]["hello"] == "taskmaster-worker"
+    replies = lines[1:]
+    assert [r["id"] for r in replies] == [1, 2, 3, 4, 5, 6]
+    assert replies[0]["y"] == 0.1 and replies[1]["y"] == 0.2 and replies[5]["y"] == 0.6
+    assert "ValueError: three" in replies[2]["error"]
+    assert replies[3]["y"] == [0.5] * 20000
+    assert replies[4]["y"] == "nan"
+    assert worker.returncode == 0
