@@ -23,6 +23,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/ranges.h>
 
@@ -56,9 +58,17 @@ struct CellInfo {
   std::uint64_t around = 0;  // gathering the cells around a vertex: seen in pass `around`
 };
 
+/// A size known at run time (std::size_t) or at compile time (in 2 and 3
+/// dimensions): with the latter the compiler unrolls the loops of the same
+/// source, so the operations, their order and every bit of the results are
+/// the same.
+template <std::size_t N>
+using FixedSize = std::integral_constant<std::size_t, N>;
+
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
 /// pivoting; false if a is singular.
-bool solve(double* a, double* b, std::size_t n) {
+template <class Size>
+bool solve(double* a, double* b, Size n) {
   for (std::size_t c = 0; c < n; ++c) {
     std::size_t pivot = c;
     for (std::size_t r = c + 1; r < n; ++r)
@@ -83,7 +93,8 @@ bool solve(double* a, double* b, std::size_t n) {
 
 /// Barycentric coordinates of p in the simplex `points` ((n + 1) rows of n),
 /// into `weights` (n + 1); false if the simplex is flat.
-bool barycentric(std::span<const double> points, std::span<const double> p, std::size_t n,
+template <class Size>
+bool barycentric(std::span<const double> points, std::span<const double> p, Size n,
                  std::span<double> weights) {
   std::array<double, max_dim * max_dim> a;
   std::array<double, max_dim> b;
@@ -97,6 +108,23 @@ bool barycentric(std::span<const double> points, std::span<const double> p, std:
   weights[0] = rest;
   return true;
 }
+
+/// losses_nd::volume_in_embedding for sizes known at compile time:
+/// bit-identical to it (the same source, unrolled).
+template <std::size_t Count, std::size_t Width>
+double fixed_volume_in_embedding(const std::array<double, Count * Width>& rows) {
+  std::array<double, (Count - 1) * Width> e;
+  std::array<double, (Count - 1) * (Count - 1)> g;
+  return losses_nd::detail::gram_volume(rows.data(), std::integral_constant<std::size_t, Count>{},
+                                        std::integral_constant<std::size_t, Width>{}, e.data(),
+                                        g.data());
+}
+
+/// N for CGAL's Dimension_tag<N>, 0 for the dynamic dimension.
+template <class Dim>
+struct FixedDimension : std::integral_constant<std::size_t, 0> {};
+template <int N>
+struct FixedDimension<CGAL::Dimension_tag<N>> : std::integral_constant<std::size_t, N> {};
 
 /// A simplex of a mesh, without its CGAL type (null: none).
 struct CellRef {
@@ -151,6 +179,7 @@ class TriangulationMesh final : public MeshInterface {
     std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
   };
   using Candidate = MeshCandidate;
+  static constexpr std::size_t fixed_dim = FixedDimension<Dim>::value;
 
   static CellRef ref(Cell c) { return c == Cell() ? CellRef{} : CellRef{&*c}; }
   static Cell cell(CellRef r) {
@@ -161,7 +190,11 @@ class TriangulationMesh final : public MeshInterface {
 
  public:
   TriangulationMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
-      : dim_(dim), loss_(loss), vdim_(vdim), triangulation_(static_cast<int>(dim)) {}
+      : dim_(dim),
+        loss_(loss),
+        lifted_volume_(loss->function.template target<losses_nd::LiftedVolume>() != nullptr),
+        vdim_(vdim),
+        triangulation_(static_cast<int>(dim)) {}
 
   void set_vdim(std::size_t vdim) override {
     vdim_ = vdim;
@@ -207,7 +240,7 @@ class TriangulationMesh final : public MeshInterface {
     if (!full || range_.rescaled()) {
       recompute_everything();
     } else {
-      dirty_.push_back(v);  // every new simplex is incident to v
+      mark_dirty(v);  // every new simplex is incident to v
     }
     return true;
   }
@@ -218,7 +251,7 @@ class TriangulationMesh final : public MeshInterface {
     if (range_.rescaled()) {
       recompute_everything();
     } else {
-      dirty_.push_back(vertices_[id]);
+      mark_dirty(vertices_[id]);
     }
   }
 
@@ -256,10 +289,20 @@ class TriangulationMesh final : public MeshInterface {
   /// cell's vertices, and every computation on a cell follows this order so
   /// that equal simplices give bit-identical losses and points.
   [[nodiscard]] VertexOrder ordered(Cell c) const {
+    // An insertion sort on the ids read once (a cell's ids are distinct, so
+    // any sort gives this order).
     VertexOrder order;
-    for (std::size_t i = 0; i <= dim_; ++i) order[i] = static_cast<int>(i);
-    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(dim_ + 1),
-              [&](int a, int b) { return c->vertex(a)->data() < c->vertex(b)->data(); });
+    std::array<std::uint32_t, max_dim + 1> ids;
+    for (std::size_t i = 0; i <= dim_; ++i) {
+      order[i] = static_cast<int>(i);
+      ids[i] = c->vertex(static_cast<int>(i))->data();
+    }
+    for (std::size_t i = 1; i <= dim_; ++i) {
+      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
+        std::swap(ids[j], ids[j - 1]);
+        std::swap(order[j], order[j - 1]);
+      }
+    }
     return order;
   }
 
@@ -290,7 +333,13 @@ class TriangulationMesh final : public MeshInterface {
     SimplexCorners points{};  // (zeroed: GCC cannot see that corners() fills it)
     corners(c, points);
     std::array<double, max_dim + 1> weights;
-    if (!barycentric(points, p, dim_, weights)) return false;
+    bool inside_simplex = false;
+    if constexpr (fixed_dim > 0) {
+      inside_simplex = barycentric(points, p, FixedSize<fixed_dim>{}, weights);
+    } else {
+      inside_simplex = barycentric(points, p, dim_, weights);
+    }
+    if (!inside_simplex) return false;
     const auto order = ordered(c);
     out.assign(vdim_, 0.0);
     double total = 0;
@@ -324,6 +373,13 @@ class TriangulationMesh final : public MeshInterface {
     has_value_[id] = finite ? 1 : 0;
     for (std::size_t c = 0; c < vdim_; ++c) values_[id * vdim_ + c] = finite ? values[c] : 0.0;
     if (finite) range_.include(values.first(vdim_));
+  }
+
+  /// A vertex whose cells need new losses. A point made pending and then told
+  /// before the next flush is marked twice in a row: once is enough (the
+  /// second walk around it would find every cell visited).
+  void mark_dirty(Vertex v) {
+    if (dirty_.empty() || dirty_.back() != v) dirty_.push_back(v);
   }
 
   void flush() {
@@ -381,6 +437,12 @@ class TriangulationMesh final : public MeshInterface {
   }
 
   void compute_loss(Cell c) {
+    if constexpr (fixed_dim > 0) {
+      if (lifted_volume_ && vdim_ == 1) {
+        compute_lifted_volume(c);
+        return;
+      }
+    }
     const std::size_t n = dim_ + 1;
     points_.clear();
     values_scratch_.assign(n * vdim_, 0.0);
@@ -427,7 +489,41 @@ class TriangulationMesh final : public MeshInterface {
     if (std::isnan(loss)) loss = 0;
     ids_.clear();
     for (std::size_t i = 0; i < n; ++i) ids_.push_back(c->vertex(order[i])->data());
-    const std::uint64_t key = simplex_key(ids_);
+    enqueue(c, loss, simplex_key(ids_));
+  }
+
+  /// The default loss (losses_nd::LiftedVolume) of a cell of a fixed-dimension
+  /// mesh with scalar values: the same rows in the same order, on fixed-size
+  /// arrays, without building a sample (the bits of the loss are the same).
+  void compute_lifted_volume(Cell c) {
+    constexpr std::size_t n = fixed_dim + 1;  // vertices, and the lifted width
+    std::array<Vertex, n> vertex;
+    std::array<std::uint64_t, n> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+      vertex[i] = c->vertex(static_cast<int>(i));
+      ids[i] = vertex[i]->data();
+    }
+    // By id, as `ordered` (the ids of a cell are distinct).
+    for (std::size_t i = 1; i < n; ++i) {
+      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
+        std::swap(ids[j], ids[j - 1]);
+        std::swap(vertex[j], vertex[j - 1]);
+      }
+    }
+    bool flat = false;
+    for (std::uint64_t id : ids) flat = flat || !has_value_[id];
+    std::array<double, n * n> rows;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& p = vertex[k]->point();
+      for (std::size_t d = 0; d < fixed_dim; ++d) rows[k * n + d] = p[static_cast<int>(d)];
+      rows[k * n + fixed_dim] = flat ? 0.0 : values_[ids[k]] / range_.loss_scale();
+    }
+    double loss = fixed_volume_in_embedding<n, n>(rows);
+    if (std::isnan(loss)) loss = 0;
+    enqueue(c, loss, simplex_key(ids));
+  }
+
+  void enqueue(Cell c, double loss, std::uint64_t key) {
     c->data().loss = loss;
     c->data().key = key;
     c->data().stamp = ++stamp_;
@@ -447,6 +543,7 @@ class TriangulationMesh final : public MeshInterface {
 
   std::size_t dim_;
   const SimplexLoss* loss_;
+  bool lifted_volume_;  // the loss is the default one
   std::size_t vdim_;
   Delaunay triangulation_;
   std::vector<Vertex> vertices_;
@@ -513,9 +610,8 @@ class ChangeLog {
     reserve_growing(records_);
     reserve_growing(coordinates_, x.size());
     reserve_growing(values_, values.size());
-    records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
-                        static_cast<std::uint32_t>(values.size()), coordinates_.size(),
-                        values_.size()});
+    records_.push_back(
+        {kind, static_cast<std::uint16_t>(x.size()), static_cast<std::uint32_t>(values.size())});
     coordinates_.insert(coordinates_.end(), x.begin(), x.end());
     values_.insert(values_.end(), values.begin(), values.end());
   }
@@ -525,13 +621,16 @@ class ChangeLog {
   /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
   [[nodiscard]] nlohmann::json to_json() const {
     nlohmann::json out = nlohmann::json::array();
+    std::size_t first_coordinate = 0, first_value = 0;
     for (const Record& r : records_) {
       nlohmann::json x = nlohmann::json::array();
       for (std::size_t i = 0; i < r.coordinates; ++i)
-        x.push_back(coordinates_[r.first_coordinate + i]);
+        x.push_back(coordinates_[first_coordinate + i]);
       nlohmann::json values = nlohmann::json::array();
       for (std::size_t i = 0; i < r.values; ++i)
-        values.push_back(saved_number(values_[r.first_value + i]));
+        values.push_back(saved_number(values_[first_value + i]));
+      first_coordinate += r.coordinates;
+      first_value += r.values;
       switch (r.kind) {
         case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
         case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
@@ -543,13 +642,15 @@ class ChangeLog {
   }
 
  private:
+  // Where a record's coordinates and values start follows from the counts of
+  // the records before it: 8 bytes a record (32 with the offsets kept an
+  // array that, at 2,000 points, outgrew 64 KiB and took a whole huge page).
   struct Record {
     Kind kind;
-    std::uint32_t coordinates;
+    std::uint16_t coordinates;  // at most 16 dimensions
     std::uint32_t values;
-    std::size_t first_coordinate;
-    std::size_t first_value;
   };
+  static_assert(sizeof(Record) == 8);
   template <class T>
   using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
   Growing<Record> records_;
@@ -670,6 +771,9 @@ struct LearnerNDCore::Impl {
   std::vector<double> told_values;
   std::size_t pending_count = 0;
   mutable bool corners_done = false;
+  // Every corner is known (pending, told or failed): ask_one stops looking
+  // them up. remove_unfinished forgets pending ones.
+  bool corners_known = false;
 
   SimplexMesh combined;
   mutable SimplexMesh real;
@@ -805,6 +909,11 @@ struct LearnerNDCore::Impl {
     PointBuffer buffer;
     const auto x = checked(raw, "tell_pending", buffer);
     if (known.contains(x)) return;
+    add_pending(x, near, replayed);
+  }
+  /// tell_pending for a point that is checked and not known.
+  void add_pending(std::span<const double> x, CellRef near = {},
+                   const std::vector<double>* replayed = nullptr) {
     const std::uint32_t id = known.add(x, State::pending, 0).id;
     ++pending_count;
     PointBuffer scaled_buffer;
@@ -840,6 +949,7 @@ struct LearnerNDCore::Impl {
     changes.add(ChangeLog::Kind::remove_unfinished);
     combined.remove(known.forget_pending());  // in increasing order of id
     pending_count = 0;
+    corners_known = false;
   }
 
   void sync_real() const {
@@ -863,11 +973,16 @@ struct LearnerNDCore::Impl {
     return choose_point(c.cell);
   }
   [[nodiscard]] std::vector<double> choose_point(CellRef cell) const {
-    // python-adaptive's choose_point_in_simplex: the centroid when the
-    // circumcentre lies inside the simplex, else the longest edge's midpoint.
     SimplexCorners p;
     combined.corners(cell, p);
-    const std::size_t n = dim;
+    if (dim == 2) return choose_point(p, FixedSize<2>{});
+    if (dim == 3) return choose_point(p, FixedSize<3>{});
+    return choose_point(p, dim);
+  }
+  /// python-adaptive's choose_point_in_simplex: the centroid when the
+  /// circumcentre lies inside the simplex `p`, else the longest edge's midpoint.
+  template <class Size>
+  [[nodiscard]] std::vector<double> choose_point(const SimplexCorners& p, Size n) const {
     std::array<double, max_dim * max_dim> a;
     std::array<double, max_dim> b;
     double base = 0;
@@ -907,16 +1022,19 @@ struct LearnerNDCore::Impl {
   }
 
   std::optional<std::pair<std::vector<double>, double>> ask_one() {
-    for (const auto& c : corners) {
-      if (!known.contains(c)) {
-        tell_pending(c);
-        return std::pair{c, infinity};
+    if (!corners_known) {
+      for (const auto& c : corners) {
+        if (!known.contains(c)) {
+          tell_pending(c);
+          return std::pair{c, infinity};
+        }
       }
+      corners_known = true;
     }
     while (auto best = combined.pop_best()) {
-      auto p = choose_point(best->cell);
+      auto p = choose_point(best->cell);  // in the bounds, -0.0 folded
       if (known.contains(p)) continue;
-      tell_pending(p, best->cell);
+      add_pending(p, best->cell);
       return std::pair{std::move(p), best->loss};
     }
     return std::nullopt;
