@@ -598,66 +598,6 @@ class SimplexMesh {
   std::unique_ptr<MeshInterface> mesh_;
 };
 
-/// The learner's changes in order, as save() writes them ("pending", "tell",
-/// "fail", "remove_unfinished" with their point and values). Kept flat, in
-/// three arrays, and turned into JSON only by save(): a JSON value per change
-/// cost a dozen allocations and about 300 bytes per change, twice per point.
-class ChangeLog {
- public:
-  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
-
-  void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
-    reserve_growing(records_);
-    reserve_growing(coordinates_, x.size());
-    reserve_growing(values_, values.size());
-    records_.push_back(
-        {kind, static_cast<std::uint16_t>(x.size()), static_cast<std::uint32_t>(values.size())});
-    coordinates_.insert(coordinates_.end(), x.begin(), x.end());
-    values_.insert(values_.end(), values.begin(), values.end());
-  }
-  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
-
-  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
-  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
-  [[nodiscard]] nlohmann::json to_json() const {
-    nlohmann::json out = nlohmann::json::array();
-    std::size_t first_coordinate = 0, first_value = 0;
-    for (const Record& r : records_) {
-      nlohmann::json x = nlohmann::json::array();
-      for (std::size_t i = 0; i < r.coordinates; ++i)
-        x.push_back(coordinates_[first_coordinate + i]);
-      nlohmann::json values = nlohmann::json::array();
-      for (std::size_t i = 0; i < r.values; ++i)
-        values.push_back(saved_number(values_[first_value + i]));
-      first_coordinate += r.coordinates;
-      first_value += r.values;
-      switch (r.kind) {
-        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
-        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
-        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
-        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
-      }
-    }
-    return out;
-  }
-
- private:
-  // Where a record's coordinates and values start follows from the counts of
-  // the records before it: 8 bytes a record (32 with the offsets kept an
-  // array that, at 2,000 points, outgrew 64 KiB and took a whole huge page).
-  struct Record {
-    Kind kind;
-    std::uint16_t coordinates;  // at most 16 dimensions
-    std::uint32_t values;
-  };
-  static_assert(sizeof(Record) == 8);
-  template <class T>
-  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
-  Growing<Record> records_;
-  Growing<double> coordinates_;
-  Growing<double> values_;
-};
-
 // `forgotten`: a pending point dropped by remove_unfinished; its id is not reused.
 enum class State : std::uint8_t { pending, told, failed, forgotten };
 struct Known {
@@ -754,6 +694,62 @@ class KnownPoints {
   std::size_t size_ = 0;
 };
 
+/// The learner's changes in order, as save() writes them ("pending", "tell",
+/// "fail", "remove_unfinished" with their point and values). Kept flat and
+/// turned into JSON only by save(): a JSON value per change cost a dozen
+/// allocations and about 300 bytes per change, twice per point. A change
+/// names its point by id, whose coordinates KnownPoints keeps (the same
+/// doubles: both are the checked point), and where its values start follows
+/// from the counts of the changes before it: 12 bytes a change, and no
+/// second copy of every point, which at 2,000 points in 2D was 64 KiB of
+/// fresh memory to fault in.
+class ChangeLog {
+ public:
+  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
+
+  void add(Kind kind, std::uint32_t id = 0, std::span<const double> values = {}) {
+    reserve_growing(records_);
+    reserve_growing(values_, values.size());
+    records_.push_back({id, static_cast<std::uint32_t>(values.size()), kind});
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
+  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
+  [[nodiscard]] nlohmann::json to_json(const KnownPoints& known) const {
+    nlohmann::json out = nlohmann::json::array();
+    std::size_t first_value = 0;
+    for (const Record& r : records_) {
+      nlohmann::json x = nlohmann::json::array();
+      if (r.kind != Kind::remove_unfinished)
+        for (double c : known.point(r.id)) x.push_back(c);
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.values; ++i)
+        values.push_back(saved_number(values_[first_value + i]));
+      first_value += r.values;
+      switch (r.kind) {
+        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
+        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
+        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
+        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Record {
+    std::uint32_t id;      // the point's (none for remove_unfinished)
+    std::uint32_t values;  // how many
+    Kind kind;
+  };
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
+  Growing<Record> records_;
+  Growing<double> values_;
+};
+
 std::string describe(std::span<const double> p) { return fmt::format("({})", fmt::join(p, ", ")); }
 
 }  // namespace
@@ -767,7 +763,10 @@ struct LearnerNDCore::Impl {
 
   // Points are keyed by their exact coordinates (-0.0 folded into 0.0).
   KnownPoints known;
-  std::vector<std::vector<double>> told_points;
+  std::vector<std::uint32_t> told_ids;  // by told index
+  // told_points() as vectors, built when asked for: a vector per told point
+  // cost an allocation and its fresh memory on every tell.
+  mutable std::vector<std::vector<double>> told_points;
   std::vector<double> told_values;
   std::size_t pending_count = 0;
   mutable bool corners_done = false;
@@ -877,11 +876,10 @@ struct LearnerNDCore::Impl {
     PointBuffer buffer;
     const auto x = checked(raw, "tell", buffer);
     check_values(y);
-    changes.add(ChangeLog::Kind::tell, x, y);
     Known* k = known.find(x);
     if (k == nullptr) {
-      k = &known.add(x, State::told, static_cast<std::uint32_t>(told_points.size()));
-      told_points.emplace_back(x.begin(), x.end());
+      k = &known.add(x, State::told, static_cast<std::uint32_t>(told_ids.size()));
+      told_ids.push_back(k->id);
       told_values.insert(told_values.end(), y.begin(), y.end());
       PointBuffer s;
       combined.insert(k->id, scaled(x, s), y, true);
@@ -892,12 +890,13 @@ struct LearnerNDCore::Impl {
       } else {
         if (k->state == State::pending) --pending_count;
         k->state = State::told;
-        k->told_index = static_cast<std::uint32_t>(told_points.size());
-        told_points.emplace_back(x.begin(), x.end());
+        k->told_index = static_cast<std::uint32_t>(told_ids.size());
+        told_ids.push_back(k->id);
         told_values.insert(told_values.end(), y.begin(), y.end());
       }
       combined.set_value(k->id, y, true);
     }
+    changes.add(ChangeLog::Kind::tell, k->id, y);
     real_queue.push_back(k->id);
   }
 
@@ -925,7 +924,7 @@ struct LearnerNDCore::Impl {
     } else if (bounds_done()) {
       if (!combined.interpolate(s, near, value)) value.assign(vdim, 0.0);
     }
-    changes.add(ChangeLog::Kind::pending, x, value);
+    changes.add(ChangeLog::Kind::pending, id, value);
     combined.insert(id, s, value, true, near);
   }
 
@@ -938,7 +937,7 @@ struct LearnerNDCore::Impl {
       throw std::invalid_argument(
           fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
     }
-    changes.add(ChangeLog::Kind::fail, x);
+    changes.add(ChangeLog::Kind::fail, k->id);
     k->state = State::failed;
     --pending_count;
     combined.set_value(k->id, {}, false);
@@ -1075,18 +1074,23 @@ double LearnerNDCore::pending_loss() const {
   if (!impl_->bounds_done()) return infinity;
   return impl_->combined.max_loss().value_or(0.0);
 }
-std::size_t LearnerNDCore::size() const noexcept { return impl_->told_points.size(); }
+std::size_t LearnerNDCore::size() const noexcept { return impl_->told_ids.size(); }
 std::size_t LearnerNDCore::pending_size() const noexcept { return impl_->pending_count; }
 std::size_t LearnerNDCore::dim() const noexcept { return impl_->dim; }
 std::size_t LearnerNDCore::vdim() const noexcept { return impl_->vdim; }
 bool LearnerNDCore::bounds_are_done() const noexcept { return impl_->bounds_done(); }
-const std::vector<std::vector<double>>& LearnerNDCore::told_points() const noexcept {
-  return impl_->told_points;
+const std::vector<std::vector<double>>& LearnerNDCore::told_points() const {
+  auto& points = impl_->told_points;
+  for (std::size_t i = points.size(); i < impl_->told_ids.size(); ++i) {
+    const auto x = impl_->known.point(impl_->told_ids[i]);
+    points.emplace_back(x.begin(), x.end());
+  }
+  return points;
 }
 std::span<const double> LearnerNDCore::told_value(std::size_t i) const {
-  if (i >= impl_->told_points.size()) {
+  if (i >= impl_->told_ids.size()) {
     throw std::out_of_range(fmt::format("LearnerND::value: index {} but only {} points told", i,
-                                        impl_->told_points.size()));
+                                        impl_->told_ids.size()));
   }
   return {impl_->told_values.data() + i * impl_->vdim, impl_->vdim};
 }
@@ -1111,7 +1115,7 @@ nlohmann::json LearnerNDCore::save() const {
                     {{"bounds", impl_->bounds},
                      {"loss", impl_->loss.name},
                      {"vdim", impl_->vdim},
-                     {"changes", impl_->changes.to_json()}});
+                     {"changes", impl_->changes.to_json(impl_->known)}});
 }
 
 void LearnerNDCore::load(const nlohmann::json& state) {

@@ -57,7 +57,8 @@ class LearnerNDCore {
   [[nodiscard]] std::size_t dim() const noexcept;
   [[nodiscard]] std::size_t vdim() const noexcept;
   [[nodiscard]] bool bounds_are_done() const noexcept;
-  [[nodiscard]] const std::vector<std::vector<double>>& told_points() const noexcept;
+  /// Built from the flat storage when asked for (hence not noexcept).
+  [[nodiscard]] const std::vector<std::vector<double>>& told_points() const;
   [[nodiscard]] std::span<const double> told_value(std::size_t i) const;
   [[nodiscard]] std::optional<std::vector<double>> interpolate(const std::vector<double>& x) const;
   [[nodiscard]] std::size_t simplex_count() const;
@@ -152,9 +153,7 @@ class LearnerND {
   [[nodiscard]] std::size_t dim() const noexcept { return core_.dim(); }
   [[nodiscard]] std::size_t vdim() const noexcept { return core_.vdim(); }
   [[nodiscard]] bool bounds_are_done() const noexcept { return core_.bounds_are_done(); }
-  [[nodiscard]] const std::vector<input_type>& points() const noexcept {
-    return core_.told_points();
-  }
+  [[nodiscard]] const std::vector<input_type>& points() const { return core_.told_points(); }
   [[nodiscard]] Y value(std::size_t i) const { return from_span(core_.told_value(i)); }
   /// Linear interpolation of the told data; nullopt outside their hull.
   [[nodiscard]] std::optional<Y> interpolate(const input_type& x) const {
