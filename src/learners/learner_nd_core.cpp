@@ -308,8 +308,8 @@ class TriangulationMesh final : public MeshInterface {
 
   /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
   void corners(CellRef r, SimplexCorners& out) const override { corners(cell(r), out); }
-  void corners(Cell c, SimplexCorners& out) const {
-    const VertexOrder order = ordered(c);
+  void corners(Cell c, SimplexCorners& out) const { corners(c, ordered(c), out); }
+  void corners(Cell c, const VertexOrder& order, SimplexCorners& out) const {
     for (std::size_t k = 0; k <= dim_; ++k) {
       const auto& p = c->vertex(order[k])->point();
       for (std::size_t d = 0; d < dim_; ++d) out[k * dim_ + d] = p[static_cast<int>(d)];
@@ -330,8 +330,9 @@ class TriangulationMesh final : public MeshInterface {
         triangulation_.is_infinite(c)) {
       return false;
     }
-    SimplexCorners points{};  // (zeroed: GCC cannot see that corners() fills it)
-    corners(c, points);
+    const auto order = ordered(c);
+    SimplexCorners points;
+    corners(c, order, points);
     std::array<double, max_dim + 1> weights;
     bool inside_simplex = false;
     if constexpr (fixed_dim > 0) {
@@ -340,7 +341,6 @@ class TriangulationMesh final : public MeshInterface {
       inside_simplex = barycentric(points, p, dim_, weights);
     }
     if (!inside_simplex) return false;
-    const auto order = ordered(c);
     out.assign(vdim_, 0.0);
     double total = 0;
     for (std::size_t i = 0; i <= dim_; ++i) {
