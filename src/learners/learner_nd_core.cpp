@@ -115,9 +115,8 @@ template <std::size_t Count, std::size_t Width>
 double fixed_volume_in_embedding(const std::array<double, Count * Width>& rows) {
   std::array<double, (Count - 1) * Width> e;
   std::array<double, (Count - 1) * (Count - 1)> g;
-  return losses_nd::detail::gram_volume(rows.data(), std::integral_constant<std::size_t, Count>{},
-                                        std::integral_constant<std::size_t, Width>{}, e.data(),
-                                        g.data());
+  return losses_nd::detail::gram_volume(rows.data(), FixedSize<Count>{}, FixedSize<Width>{},
+                                        e.data(), g.data());
 }
 
 /// N for CGAL's Dimension_tag<N>, 0 for the dynamic dimension.
