@@ -23,6 +23,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/ranges.h>
 
@@ -57,9 +59,17 @@ struct CellInfo {
   std::uint64_t around = 0;  // gathering the cells around a vertex: seen in pass `around`
 };
 
+/// A size known at run time (std::size_t) or at compile time (in 2 and 3
+/// dimensions): with the latter the compiler unrolls the loops of the same
+/// source, so the operations, their order and every bit of the results are
+/// the same.
+template <std::size_t N>
+using FixedSize = std::integral_constant<std::size_t, N>;
+
 /// Solves a * x = b (n x n, row-major) by Gaussian elimination with partial
 /// pivoting; false if a is singular.
-bool solve(double* a, double* b, std::size_t n) {
+template <class Size>
+bool solve(double* a, double* b, Size n) {
   for (std::size_t c = 0; c < n; ++c) {
     std::size_t pivot = c;
     for (std::size_t r = c + 1; r < n; ++r)
@@ -84,7 +94,8 @@ bool solve(double* a, double* b, std::size_t n) {
 
 /// Barycentric coordinates of p in the simplex `points` ((n + 1) rows of n),
 /// into `weights` (n + 1); false if the simplex is flat.
-bool barycentric(std::span<const double> points, std::span<const double> p, std::size_t n,
+template <class Size>
+bool barycentric(std::span<const double> points, std::span<const double> p, Size n,
                  std::span<double> weights) {
   std::array<double, max_dim * max_dim> a;
   std::array<double, max_dim> b;
@@ -98,6 +109,22 @@ bool barycentric(std::span<const double> points, std::span<const double> p, std:
   weights[0] = rest;
   return true;
 }
+
+/// losses_nd::volume_in_embedding for sizes known at compile time:
+/// bit-identical to it (the same source, unrolled).
+template <std::size_t Count, std::size_t Width>
+double fixed_volume_in_embedding(const std::array<double, Count * Width>& rows) {
+  std::array<double, (Count - 1) * Width> e;
+  std::array<double, (Count - 1) * (Count - 1)> g;
+  return losses_nd::detail::gram_volume(rows.data(), FixedSize<Count>{}, FixedSize<Width>{},
+                                        e.data(), g.data());
+}
+
+/// N for CGAL's Dimension_tag<N>, 0 for the dynamic dimension.
+template <class Dim>
+struct FixedDimension : std::integral_constant<std::size_t, 0> {};
+template <int N>
+struct FixedDimension<CGAL::Dimension_tag<N>> : std::integral_constant<std::size_t, N> {};
 
 /// A simplex of a mesh, without its CGAL type (null: none).
 struct CellRef {
@@ -152,6 +179,7 @@ class TriangulationMesh final : public MeshInterface {
     std::uint64_t operator()(Cell c) const noexcept { return c->data().stamp; }
   };
   using Candidate = MeshCandidate;
+  static constexpr std::size_t fixed_dim = FixedDimension<Dim>::value;
 
   static CellRef ref(Cell c) { return c == Cell() ? CellRef{} : CellRef{&*c}; }
   static Cell cell(CellRef r) {
@@ -162,7 +190,11 @@ class TriangulationMesh final : public MeshInterface {
 
  public:
   TriangulationMesh(std::size_t dim, const SimplexLoss* loss, std::size_t vdim)
-      : dim_(dim), loss_(loss), vdim_(vdim), triangulation_(static_cast<int>(dim)) {}
+      : dim_(dim),
+        loss_(loss),
+        lifted_volume_(loss->function.template target<losses_nd::LiftedVolume>() != nullptr),
+        vdim_(vdim),
+        triangulation_(static_cast<int>(dim)) {}
 
   void set_vdim(std::size_t vdim) override {
     vdim_ = vdim;
@@ -208,7 +240,7 @@ class TriangulationMesh final : public MeshInterface {
     if (!full || range_.rescaled()) {
       recompute_everything();
     } else {
-      dirty_.push_back(v);  // every new simplex is incident to v
+      mark_dirty(v);  // every new simplex is incident to v
     }
     return true;
   }
@@ -219,7 +251,7 @@ class TriangulationMesh final : public MeshInterface {
     if (range_.rescaled()) {
       recompute_everything();
     } else {
-      dirty_.push_back(vertices_[id]);
+      mark_dirty(vertices_[id]);
     }
   }
 
@@ -257,17 +289,27 @@ class TriangulationMesh final : public MeshInterface {
   /// cell's vertices, and every computation on a cell follows this order so
   /// that equal simplices give bit-identical losses and points.
   [[nodiscard]] VertexOrder ordered(Cell c) const {
+    // An insertion sort on the ids read once (a cell's ids are distinct, so
+    // any sort gives this order).
     VertexOrder order;
-    for (std::size_t i = 0; i <= dim_; ++i) order[i] = static_cast<int>(i);
-    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(dim_ + 1),
-              [&](int a, int b) { return c->vertex(a)->data() < c->vertex(b)->data(); });
+    std::array<std::uint32_t, max_dim + 1> ids;
+    for (std::size_t i = 0; i <= dim_; ++i) {
+      order[i] = static_cast<int>(i);
+      ids[i] = c->vertex(static_cast<int>(i))->data();
+    }
+    for (std::size_t i = 1; i <= dim_; ++i) {
+      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
+        std::swap(ids[j], ids[j - 1]);
+        std::swap(order[j], order[j - 1]);
+      }
+    }
     return order;
   }
 
   /// The (dim + 1) x dim coordinates of a finite cell, in `ordered` order.
   void corners(CellRef r, SimplexCorners& out) const override { corners(cell(r), out); }
-  void corners(Cell c, SimplexCorners& out) const {
-    const VertexOrder order = ordered(c);
+  void corners(Cell c, SimplexCorners& out) const { corners(c, ordered(c), out); }
+  void corners(Cell c, const VertexOrder& order, SimplexCorners& out) const {
     for (std::size_t k = 0; k <= dim_; ++k) {
       const auto& p = c->vertex(order[k])->point();
       for (std::size_t d = 0; d < dim_; ++d) out[k * dim_ + d] = p[static_cast<int>(d)];
@@ -288,11 +330,17 @@ class TriangulationMesh final : public MeshInterface {
         triangulation_.is_infinite(c)) {
       return false;
     }
-    SimplexCorners points{};  // (zeroed: GCC cannot see that corners() fills it)
-    corners(c, points);
-    std::array<double, max_dim + 1> weights;
-    if (!barycentric(points, p, dim_, weights)) return false;
     const auto order = ordered(c);
+    SimplexCorners points;
+    corners(c, order, points);
+    std::array<double, max_dim + 1> weights;
+    bool inside_simplex = false;
+    if constexpr (fixed_dim > 0) {
+      inside_simplex = barycentric(points, p, FixedSize<fixed_dim>{}, weights);
+    } else {
+      inside_simplex = barycentric(points, p, dim_, weights);
+    }
+    if (!inside_simplex) return false;
     out.assign(vdim_, 0.0);
     double total = 0;
     for (std::size_t i = 0; i <= dim_; ++i) {
@@ -325,6 +373,13 @@ class TriangulationMesh final : public MeshInterface {
     has_value_[id] = finite ? 1 : 0;
     for (std::size_t c = 0; c < vdim_; ++c) values_[id * vdim_ + c] = finite ? values[c] : 0.0;
     if (finite) range_.include(values.first(vdim_));
+  }
+
+  /// A vertex whose cells need new losses. A point made pending and then told
+  /// before the next flush is marked twice in a row: once is enough (the
+  /// second walk around it would find every cell visited).
+  void mark_dirty(Vertex v) {
+    if (dirty_.empty() || dirty_.back() != v) dirty_.push_back(v);
   }
 
   void flush() {
@@ -382,6 +437,12 @@ class TriangulationMesh final : public MeshInterface {
   }
 
   void compute_loss(Cell c) {
+    if constexpr (fixed_dim > 0) {
+      if (lifted_volume_ && vdim_ == 1) {
+        compute_lifted_volume(c);
+        return;
+      }
+    }
     const std::size_t n = dim_ + 1;
     points_.clear();
     values_scratch_.assign(n * vdim_, 0.0);
@@ -428,7 +489,41 @@ class TriangulationMesh final : public MeshInterface {
     if (std::isnan(loss)) loss = 0;
     ids_.clear();
     for (std::size_t i = 0; i < n; ++i) ids_.push_back(c->vertex(order[i])->data());
-    const std::uint64_t key = simplex_key(ids_);
+    enqueue(c, loss, simplex_key(ids_));
+  }
+
+  /// The default loss (losses_nd::LiftedVolume) of a cell of a fixed-dimension
+  /// mesh with scalar values: the same rows in the same order, on fixed-size
+  /// arrays, without building a sample (the bits of the loss are the same).
+  void compute_lifted_volume(Cell c) {
+    constexpr std::size_t n = fixed_dim + 1;  // vertices, and the lifted width
+    std::array<Vertex, n> vertex;
+    std::array<std::uint64_t, n> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+      vertex[i] = c->vertex(static_cast<int>(i));
+      ids[i] = vertex[i]->data();
+    }
+    // By id, as `ordered` (the ids of a cell are distinct).
+    for (std::size_t i = 1; i < n; ++i) {
+      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
+        std::swap(ids[j], ids[j - 1]);
+        std::swap(vertex[j], vertex[j - 1]);
+      }
+    }
+    bool flat = false;
+    for (std::uint64_t id : ids) flat = flat || !has_value_[id];
+    std::array<double, n * n> rows;
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& p = vertex[k]->point();
+      for (std::size_t d = 0; d < fixed_dim; ++d) rows[k * n + d] = p[static_cast<int>(d)];
+      rows[k * n + fixed_dim] = flat ? 0.0 : values_[ids[k]] / range_.loss_scale();
+    }
+    double loss = fixed_volume_in_embedding<n, n>(rows);
+    if (std::isnan(loss)) loss = 0;
+    enqueue(c, loss, simplex_key(ids));
+  }
+
+  void enqueue(Cell c, double loss, std::uint64_t key) {
     c->data().loss = loss;
     c->data().key = key;
     c->data().stamp = ++stamp_;
@@ -448,6 +543,7 @@ class TriangulationMesh final : public MeshInterface {
 
   std::size_t dim_;
   const SimplexLoss* loss_;
+  bool lifted_volume_;  // the loss is the default one
   std::size_t vdim_;
   Delaunay triangulation_;
   std::vector<Vertex> vertices_;
@@ -500,62 +596,6 @@ class SimplexMesh {
 
  private:
   std::unique_ptr<MeshInterface> mesh_;
-};
-
-/// The learner's changes in order, as save() writes them ("pending", "tell",
-/// "fail", "remove_unfinished" with their point and values). Kept flat, in
-/// three arrays, and turned into JSON only by save(): a JSON value per change
-/// cost a dozen allocations and about 300 bytes per change, twice per point.
-class ChangeLog {
- public:
-  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
-
-  void add(Kind kind, std::span<const double> x = {}, std::span<const double> values = {}) {
-    reserve_growing(records_);
-    reserve_growing(coordinates_, x.size());
-    reserve_growing(values_, values.size());
-    records_.push_back({kind, static_cast<std::uint32_t>(x.size()),
-                        static_cast<std::uint32_t>(values.size()), coordinates_.size(),
-                        values_.size()});
-    coordinates_.insert(coordinates_.end(), x.begin(), x.end());
-    values_.insert(values_.end(), values.begin(), values.end());
-  }
-  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
-
-  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
-  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
-  [[nodiscard]] nlohmann::json to_json() const {
-    nlohmann::json out = nlohmann::json::array();
-    for (const Record& r : records_) {
-      nlohmann::json x = nlohmann::json::array();
-      for (std::size_t i = 0; i < r.coordinates; ++i)
-        x.push_back(coordinates_[r.first_coordinate + i]);
-      nlohmann::json values = nlohmann::json::array();
-      for (std::size_t i = 0; i < r.values; ++i)
-        values.push_back(saved_number(values_[r.first_value + i]));
-      switch (r.kind) {
-        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
-        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
-        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
-        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
-      }
-    }
-    return out;
-  }
-
- private:
-  struct Record {
-    Kind kind;
-    std::uint32_t coordinates;
-    std::uint32_t values;
-    std::size_t first_coordinate;
-    std::size_t first_value;
-  };
-  template <class T>
-  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
-  Growing<Record> records_;
-  Growing<double> coordinates_;
-  Growing<double> values_;
 };
 
 // `forgotten`: a pending point dropped by remove_unfinished; its id is not reused.
@@ -665,6 +705,62 @@ class KnownPoints {
   std::size_t size_ = 0;
 };
 
+/// The learner's changes in order, as save() writes them ("pending", "tell",
+/// "fail", "remove_unfinished" with their point and values). Kept flat and
+/// turned into JSON only by save(): a JSON value per change cost a dozen
+/// allocations and about 300 bytes per change, twice per point. A change
+/// names its point by id, whose coordinates KnownPoints keeps (the same
+/// doubles: both are the checked point), and where its values start follows
+/// from the counts of the changes before it: 12 bytes a change, and no
+/// second copy of every point, which at 2,000 points in 2D was 64 KiB of
+/// fresh memory to fault in.
+class ChangeLog {
+ public:
+  enum class Kind : std::uint8_t { pending, tell, fail, remove_unfinished };
+
+  void add(Kind kind, std::uint32_t id = 0, std::span<const double> values = {}) {
+    reserve_growing(records_);
+    reserve_growing(values_, values.size());
+    records_.push_back({id, static_cast<std::uint32_t>(values.size()), kind});
+    values_.insert(values_.end(), values.begin(), values.end());
+  }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+  /// `[["tell", [x...], [y...]], ["pending", [x...], [y...]], ["fail", [x...]],
+  /// ["remove_unfinished"], ...]`, values as `saved_number` writes them.
+  [[nodiscard]] nlohmann::json to_json(const KnownPoints& known) const {
+    nlohmann::json out = nlohmann::json::array();
+    std::size_t first_value = 0;
+    for (const Record& r : records_) {
+      nlohmann::json x = nlohmann::json::array();
+      if (r.kind != Kind::remove_unfinished)
+        for (double c : known.point(r.id)) x.push_back(c);
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.values; ++i)
+        values.push_back(saved_number(values_[first_value + i]));
+      first_value += r.values;
+      switch (r.kind) {
+        case Kind::pending: out.push_back({"pending", std::move(x), std::move(values)}); break;
+        case Kind::tell: out.push_back({"tell", std::move(x), std::move(values)}); break;
+        case Kind::fail: out.push_back({"fail", std::move(x)}); break;
+        case Kind::remove_unfinished: out.push_back({"remove_unfinished"}); break;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Record {
+    std::uint32_t id;      // the point's (none for remove_unfinished)
+    std::uint32_t values;  // how many
+    Kind kind;
+  };
+  template <class T>
+  using Growing = std::vector<T, LargePageAllocator<T>>;  // 2 MiB pages once large
+  Growing<Record> records_;
+  Growing<double> values_;
+};
+
 std::string describe(std::span<const double> p) { return fmt::format("({})", fmt::join(p, ", ")); }
 
 }  // namespace
@@ -678,11 +774,17 @@ struct LearnerNDCore::Impl {
 
   // Points are keyed by their exact coordinates (-0.0 folded into 0.0).
   KnownPoints known;
-  std::vector<std::vector<double>> told_points;
+  std::vector<std::uint32_t> told_ids;  // by told index
+  // told_points() as vectors, built when asked for: a vector per told point
+  // cost an allocation and its fresh memory on every tell.
+  mutable std::vector<std::vector<double>> told_points;
   std::vector<double> told_values;
   std::size_t pending_count = 0;
   std::size_t failed_count = 0;
   mutable bool corners_done = false;
+  // Every corner is known (pending, told or failed): ask_one stops looking
+  // them up. remove_unfinished forgets pending ones.
+  bool corners_known = false;
 
   SimplexMesh combined;
   mutable SimplexMesh real;
@@ -786,11 +888,10 @@ struct LearnerNDCore::Impl {
     PointBuffer buffer;
     const auto x = checked(raw, "tell", buffer);
     check_values(y);
-    changes.add(ChangeLog::Kind::tell, x, y);
     Known* k = known.find(x);
     if (k == nullptr) {
-      k = &known.add(x, State::told, static_cast<std::uint32_t>(told_points.size()));
-      told_points.emplace_back(x.begin(), x.end());
+      k = &known.add(x, State::told, static_cast<std::uint32_t>(told_ids.size()));
+      told_ids.push_back(k->id);
       told_values.insert(told_values.end(), y.begin(), y.end());
       PointBuffer s;
       combined.insert(k->id, scaled(x, s), y, true);
@@ -802,12 +903,13 @@ struct LearnerNDCore::Impl {
         if (k->state == State::pending) --pending_count;
         if (k->state == State::failed) --failed_count;
         k->state = State::told;
-        k->told_index = static_cast<std::uint32_t>(told_points.size());
-        told_points.emplace_back(x.begin(), x.end());
+        k->told_index = static_cast<std::uint32_t>(told_ids.size());
+        told_ids.push_back(k->id);
         told_values.insert(told_values.end(), y.begin(), y.end());
       }
       combined.set_value(k->id, y, true);
     }
+    changes.add(ChangeLog::Kind::tell, k->id, y);
     real_queue.push_back(k->id);
   }
 
@@ -819,6 +921,11 @@ struct LearnerNDCore::Impl {
     PointBuffer buffer;
     const auto x = checked(raw, "tell_pending", buffer);
     if (known.contains(x)) return;
+    add_pending(x, near, replayed);
+  }
+  /// tell_pending for a point that is checked and not known.
+  void add_pending(std::span<const double> x, CellRef near = {},
+                   const std::vector<double>* replayed = nullptr) {
     const std::uint32_t id = known.add(x, State::pending, 0).id;
     ++pending_count;
     PointBuffer scaled_buffer;
@@ -830,7 +937,7 @@ struct LearnerNDCore::Impl {
     } else if (bounds_done()) {
       if (!combined.interpolate(s, near, value)) value.assign(vdim, 0.0);
     }
-    changes.add(ChangeLog::Kind::pending, x, value);
+    changes.add(ChangeLog::Kind::pending, id, value);
     combined.insert(id, s, value, true, near);
   }
 
@@ -843,7 +950,7 @@ struct LearnerNDCore::Impl {
       throw std::invalid_argument(
           fmt::format("LearnerND::fail: point {} is not pending", describe(x)));
     }
-    changes.add(ChangeLog::Kind::fail, x);
+    changes.add(ChangeLog::Kind::fail, k->id);
     k->state = State::failed;
     --pending_count;
     ++failed_count;
@@ -855,6 +962,7 @@ struct LearnerNDCore::Impl {
     changes.add(ChangeLog::Kind::remove_unfinished);
     combined.remove(known.forget_pending());  // in increasing order of id
     pending_count = 0;
+    corners_known = false;
   }
 
   void sync_real() const {
@@ -878,11 +986,16 @@ struct LearnerNDCore::Impl {
     return choose_point(c.cell);
   }
   [[nodiscard]] std::vector<double> choose_point(CellRef cell) const {
-    // python-adaptive's choose_point_in_simplex: the centroid when the
-    // circumcentre lies inside the simplex, else the longest edge's midpoint.
     SimplexCorners p;
     combined.corners(cell, p);
-    const std::size_t n = dim;
+    if (dim == 2) return choose_point(p, FixedSize<2>{});
+    if (dim == 3) return choose_point(p, FixedSize<3>{});
+    return choose_point(p, dim);
+  }
+  /// python-adaptive's choose_point_in_simplex: the centroid when the
+  /// circumcentre lies inside the simplex `p`, else the longest edge's midpoint.
+  template <class Size>
+  [[nodiscard]] std::vector<double> choose_point(const SimplexCorners& p, Size n) const {
     std::array<double, max_dim * max_dim> a;
     std::array<double, max_dim> b;
     double base = 0;
@@ -922,16 +1035,19 @@ struct LearnerNDCore::Impl {
   }
 
   std::optional<std::pair<std::vector<double>, double>> ask_one() {
-    for (const auto& c : corners) {
-      if (!known.contains(c)) {
-        tell_pending(c);
-        return std::pair{c, infinity};
+    if (!corners_known) {
+      for (const auto& c : corners) {
+        if (!known.contains(c)) {
+          tell_pending(c);
+          return std::pair{c, infinity};
+        }
       }
+      corners_known = true;
     }
     while (auto best = combined.pop_best()) {
-      auto p = choose_point(best->cell);
+      auto p = choose_point(best->cell);  // in the bounds, -0.0 folded
       if (known.contains(p)) continue;
-      tell_pending(p, best->cell);
+      add_pending(p, best->cell);
       return std::pair{std::move(p), best->loss};
     }
     return std::nullopt;
@@ -983,7 +1099,7 @@ double LearnerNDCore::pending_loss() const {
   if (!impl_->bounds_done()) return infinity;
   return impl_->combined.max_loss().value_or(0.0);
 }
-std::size_t LearnerNDCore::size() const noexcept { return impl_->told_points.size(); }
+std::size_t LearnerNDCore::size() const noexcept { return impl_->told_ids.size(); }
 std::size_t LearnerNDCore::pending_size() const noexcept { return impl_->pending_count; }
 std::size_t LearnerNDCore::failed_size() const noexcept { return impl_->failed_count; }
 std::vector<std::vector<double>> LearnerNDCore::pending_points() const {
@@ -992,13 +1108,18 @@ std::vector<std::vector<double>> LearnerNDCore::pending_points() const {
 std::size_t LearnerNDCore::dim() const noexcept { return impl_->dim; }
 std::size_t LearnerNDCore::vdim() const noexcept { return impl_->vdim; }
 bool LearnerNDCore::bounds_are_done() const noexcept { return impl_->bounds_done(); }
-const std::vector<std::vector<double>>& LearnerNDCore::told_points() const noexcept {
-  return impl_->told_points;
+const std::vector<std::vector<double>>& LearnerNDCore::told_points() const {
+  auto& points = impl_->told_points;
+  for (std::size_t i = points.size(); i < impl_->told_ids.size(); ++i) {
+    const auto x = impl_->known.point(impl_->told_ids[i]);
+    points.emplace_back(x.begin(), x.end());
+  }
+  return points;
 }
 std::span<const double> LearnerNDCore::told_value(std::size_t i) const {
-  if (i >= impl_->told_points.size()) {
+  if (i >= impl_->told_ids.size()) {
     throw std::out_of_range(fmt::format("LearnerND::value: index {} but only {} points told", i,
-                                        impl_->told_points.size()));
+                                        impl_->told_ids.size()));
   }
   return {impl_->told_values.data() + i * impl_->vdim, impl_->vdim};
 }
@@ -1023,7 +1144,7 @@ nlohmann::json LearnerNDCore::save() const {
                     {{"bounds", impl_->bounds},
                      {"loss", impl_->loss.name},
                      {"vdim", impl_->vdim},
-                     {"changes", impl_->changes.to_json()}});
+                     {"changes", impl_->changes.to_json(impl_->known)}});
 }
 
 void LearnerNDCore::load(const nlohmann::json& state) {

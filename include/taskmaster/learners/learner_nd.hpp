@@ -63,7 +63,8 @@ class LearnerNDCore {
   [[nodiscard]] std::size_t dim() const noexcept;
   [[nodiscard]] std::size_t vdim() const noexcept;
   [[nodiscard]] bool bounds_are_done() const noexcept;
-  [[nodiscard]] const std::vector<std::vector<double>>& told_points() const noexcept;
+  /// Built from the flat storage when asked for (hence not noexcept).
+  [[nodiscard]] const std::vector<std::vector<double>>& told_points() const;
   [[nodiscard]] std::span<const double> told_value(std::size_t i) const;
   /// The pending points, in the order they became pending.
   [[nodiscard]] std::vector<std::vector<double>> pending_points() const;

@@ -10,6 +10,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -70,24 +72,16 @@ static_assert(LossDescriptor<SimplexLoss>);
 
 namespace losses_nd {
 
-/// Volume of the simplex spanned by `count` points of `width` coordinates
-/// each (rows of `rows`), in its own affine hull: sqrt(det Gram) / k!.
-inline double volume_in_embedding(std::span<const double> rows, std::size_t count,
-                                  std::size_t width) {
+namespace detail {
+
+/// sqrt(det Gram) / k! of the k + 1 = `count` rows of `width` coordinates in
+/// `rows`, with scratch `e` (k * width) and `g` (k * k). `Count` and `Width`
+/// are std::size_t or std::integral_constant: fixed sizes let the compiler
+/// unroll the loops, and since the source is one, the operations and their
+/// order (hence every bit of the result) are the same.
+template <class Count, class Width>
+double gram_volume(const double* rows, Count count, Width width, double* e, double* g) {
   const std::size_t k = count - 1;
-  // On the stack for the small simplices of most calls (this runs for every
-  // simplex a new point creates or changes), on the heap beyond.
-  constexpr std::size_t on_stack = 64;
-  std::array<double, on_stack> e_stack, g_stack;
-  std::vector<double> e_heap, g_heap;
-  double* e = e_stack.data();
-  double* g = g_stack.data();
-  if (k * width > on_stack || k * k > on_stack) {
-    e_heap.resize(k * width);
-    g_heap.resize(k * k);
-    e = e_heap.data();
-    g = g_heap.data();
-  }
   std::fill(g, g + k * k, 0.0);
   for (std::size_t i = 0; i < k; ++i)
     for (std::size_t d = 0; d < width; ++d) e[i * width + d] = rows[(i + 1) * width + d] - rows[d];
@@ -114,6 +108,29 @@ inline double volume_in_embedding(std::span<const double> rows, std::size_t coun
   double factorial = 1;
   for (std::size_t i = 2; i <= k; ++i) factorial *= static_cast<double>(i);
   return std::sqrt(std::max(0.0, det)) / factorial;
+}
+
+}  // namespace detail
+
+/// Volume of the simplex spanned by `count` points of `width` coordinates
+/// each (rows of `rows`), in its own affine hull: sqrt(det Gram) / k!.
+inline double volume_in_embedding(std::span<const double> rows, std::size_t count,
+                                  std::size_t width) {
+  const std::size_t k = count - 1;
+  // On the stack for the small simplices of most calls (this runs for every
+  // simplex a new point creates or changes), on the heap beyond.
+  constexpr std::size_t on_stack = 64;
+  std::array<double, on_stack> e_stack, g_stack;
+  std::vector<double> e_heap, g_heap;
+  double* e = e_stack.data();
+  double* g = g_stack.data();
+  if (k * width > on_stack || k * k > on_stack) {
+    e_heap.resize(k * width);
+    g_heap.resize(k * k);
+    e = e_heap.data();
+    g = g_heap.data();
+  }
+  return detail::gram_volume(rows.data(), count, width, e, g);
 }
 
 /// The simplex's points with their values appended, row by row.
@@ -151,25 +168,29 @@ inline SimplexLoss std_loss() {
           "std", false};
 }
 
+/// The default loss's function, as a named type so that LearnerND can
+/// recognise it and compute it on fixed-size arrays in 2 and 3 dimensions
+/// (with the same operations in the same order, hence the same bits).
+struct LiftedVolume {
+  double operator()(const SimplexSample& s) const {
+    // lifted(s), on the stack when small enough
+    const std::size_t width = s.dim + s.vdim;
+    std::array<double, 64> stack;
+    if ((s.dim + 1) * width > stack.size()) {
+      return volume_in_embedding(lifted(s), s.dim + 1, width);
+    }
+    std::size_t n = 0;
+    for (std::size_t i = 0; i <= s.dim; ++i) {
+      for (double x : s.point(i)) stack[n++] = x;
+      for (double y : s.value(i)) stack[n++] = y;
+    }
+    return volume_in_embedding(std::span<const double>(stack.data(), n), s.dim + 1, width);
+  }
+};
+
 /// python-adaptive's default: the volume of the simplex lifted into
 /// (points, scaled values) space.
-inline SimplexLoss default_loss() {
-  return {[](const SimplexSample& s) {
-            // lifted(s), on the stack when small enough
-            const std::size_t width = s.dim + s.vdim;
-            std::array<double, 64> stack;
-            if ((s.dim + 1) * width > stack.size()) {
-              return volume_in_embedding(lifted(s), s.dim + 1, width);
-            }
-            std::size_t n = 0;
-            for (std::size_t i = 0; i <= s.dim; ++i) {
-              for (double x : s.point(i)) stack[n++] = x;
-              for (double y : s.value(i)) stack[n++] = y;
-            }
-            return volume_in_embedding(std::span<const double>(stack.data(), n), s.dim + 1, width);
-          },
-          "default", false};
-}
+inline SimplexLoss default_loss() { return {LiftedVolume{}, "default", false}; }
 
 /// The mean volume of the (dim+1)-simplices the lifted simplex forms with
 /// each lifted neighbour.

@@ -137,7 +137,8 @@ class MeshLearner {
   [[nodiscard]] bool bounds_are_done() const noexcept { return core_.bounds_are_done(); }
 
   /// The told points in the order they were first told, and their values.
-  [[nodiscard]] const std::vector<input_type>& points() const noexcept {
+  [[nodiscard]] const std::vector<input_type>& points() const
+      noexcept(noexcept(std::declval<const Core&>().told_points())) {
     return core_.told_points();
   }
   [[nodiscard]] Y value(std::size_t i) const { return from_span(core_.told_value(i)); }
