@@ -160,7 +160,7 @@ def test_the_worker_program_speaks_the_protocol_over_real_pipes() -> None:
             tasks, replies = _worker.protocol_streams()
             _worker.serve(f, tasks, replies)
         """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO / "python")},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
     tasks = b'{"id":1,"x":1}\n\n{"id":2,"x":2}\n{"id":3,"x":3}\n{"id":4,"x":4}\n{"id":5,"x":5}\n{"id":6,"x":6}'
     out, _ = worker.communicate(tasks, timeout=60)
