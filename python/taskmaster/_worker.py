@@ -89,6 +89,7 @@ def serve(function: Any, tasks: Any, replies: Any) -> None:
         if end < 0:
             if spin:
                 _await_readable(task_fd, spin)
+                spin = 0.0
             chunk = os.read(task_fd, 65536)
             if chunk:
                 received += chunk
@@ -103,7 +104,7 @@ def serve(function: Any, tasks: Any, replies: Any) -> None:
         started = time.perf_counter()
         try:
             y = function(decode(task["x"]))
-            if type(y) is float and y - y == 0.0:
+            if type(y) is float and y - y == 0.0 and type(task["id"]) is int:
                 # A finite float, the common case, is written without the
                 # general encoder (its repr is its JSON): the time between
                 # a result and its reply is time the run waits, and the
