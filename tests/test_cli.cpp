@@ -517,10 +517,13 @@ TEST_F(CliOnSlurm, MasterSlurmRunsEachPointAsABatchJob) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   t.signal(SIGINT);
   EXPECT_EQ(t.wait(), 130) << t.err();
+  // A cancelled job that was running shows as COMPLETING until its
+  // processes are gone, which takes a while on a loaded machine: only jobs
+  // still pending or running count as left.
   const std::string jobs_dir = path("stuck-slurm");
   std::string queued;
-  for (int i = 0; i < 50; ++i) {
-    Tool q(dir_, {"-h", "-o", "%o"}, "/usr/bin/squeue");
+  for (int i = 0; i < 200; ++i) {
+    Tool q(dir_, {"-h", "-t", "PENDING,RUNNING", "-o", "%o %T"}, "/usr/bin/squeue");
     q.wait();
     queued = q.out();
     if (queued.find(jobs_dir) == std::string::npos) break;
