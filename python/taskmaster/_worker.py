@@ -147,7 +147,6 @@ def protocol_streams() -> tuple[Any, Any]:
     reply (the master shows the end of a worker's stderr when it fails), and
     its stdin reads nothing, so that programs the function starts cannot
     take its tasks."""
-    import os
 
     sys.stdout.flush()
     tasks = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -158,7 +157,6 @@ def protocol_streams() -> tuple[Any, Any]:
 
 
 def _stdin_from_nowhere() -> None:
-    import os
 
     nothing = os.open(os.devnull, os.O_RDONLY)
     os.dup2(nothing, 0)
@@ -185,7 +183,6 @@ def fork_workers(function: Any, count: int, guard_descriptor: int = -1) -> list[
     It leaves with os._exit: nothing of this process's clean-up runs twice.
     """
     import fcntl
-    import os
     import warnings
 
     def far_away(fd: int) -> int:
@@ -224,7 +221,6 @@ def fork_workers(function: Any, count: int, guard_descriptor: int = -1) -> list[
 
 def _forked_worker(function: Any, task_read: int, reply_write: int, error_write: int, others: list[int]) -> None:
     """The life of a forked worker; never returns."""
-    import os
     import signal
 
     code = 1

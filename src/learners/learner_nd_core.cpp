@@ -126,6 +126,19 @@ struct FixedDimension : std::integral_constant<std::size_t, 0> {};
 template <int N>
 struct FixedDimension<CGAL::Dimension_tag<N>> : std::integral_constant<std::size_t, N> {};
 
+/// Sorts the first `n` of a cell's vertex `ids` ascending, moving `items`
+/// (what stands for each vertex) along. An insertion sort: a cell has a few
+/// ids, all distinct, so any sort gives this order.
+template <class Id, class Item, std::size_t N>
+void sort_by_id(std::array<Id, N>& ids, std::array<Item, N>& items, std::size_t n) {
+  for (std::size_t i = 1; i < n; ++i) {
+    for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
+      std::swap(ids[j], ids[j - 1]);
+      std::swap(items[j], items[j - 1]);
+    }
+  }
+}
+
 /// A simplex of a mesh, without its CGAL type (null: none).
 struct CellRef {
   void* cell = nullptr;
@@ -289,20 +302,13 @@ class TriangulationMesh final : public MeshInterface {
   /// cell's vertices, and every computation on a cell follows this order so
   /// that equal simplices give bit-identical losses and points.
   [[nodiscard]] VertexOrder ordered(Cell c) const {
-    // An insertion sort on the ids read once (a cell's ids are distinct, so
-    // any sort gives this order).
     VertexOrder order;
-    std::array<std::uint32_t, max_dim + 1> ids;
+    std::array<std::uint32_t, max_dim + 1> ids;  // read once
     for (std::size_t i = 0; i <= dim_; ++i) {
       order[i] = static_cast<int>(i);
       ids[i] = c->vertex(static_cast<int>(i))->data();
     }
-    for (std::size_t i = 1; i <= dim_; ++i) {
-      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
-        std::swap(ids[j], ids[j - 1]);
-        std::swap(order[j], order[j - 1]);
-      }
-    }
+    sort_by_id(ids, order, dim_ + 1);
     return order;
   }
 
@@ -503,13 +509,7 @@ class TriangulationMesh final : public MeshInterface {
       vertex[i] = c->vertex(static_cast<int>(i));
       ids[i] = vertex[i]->data();
     }
-    // By id, as `ordered` (the ids of a cell are distinct).
-    for (std::size_t i = 1; i < n; ++i) {
-      for (std::size_t j = i; j > 0 && ids[j] < ids[j - 1]; --j) {
-        std::swap(ids[j], ids[j - 1]);
-        std::swap(vertex[j], vertex[j - 1]);
-      }
-    }
+    sort_by_id(ids, vertex, n);  // the order of `ordered`
     bool flat = false;
     for (std::uint64_t id : ids) flat = flat || !has_value_[id];
     std::array<double, n * n> rows;

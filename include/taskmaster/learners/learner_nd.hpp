@@ -63,7 +63,9 @@ class LearnerNDCore {
   [[nodiscard]] std::size_t dim() const noexcept;
   [[nodiscard]] std::size_t vdim() const noexcept;
   [[nodiscard]] bool bounds_are_done() const noexcept;
-  /// Built from the flat storage when asked for (hence not noexcept).
+  /// Built from the flat storage when asked for (hence not noexcept), into a
+  /// cache this const call extends: like the other calls, not for two
+  /// threads at once.
   [[nodiscard]] const std::vector<std::vector<double>>& told_points() const;
   [[nodiscard]] std::span<const double> told_value(std::size_t i) const;
   /// The pending points, in the order they became pending.
