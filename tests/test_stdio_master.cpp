@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,8 +44,14 @@ void run_with_fault(const std::string& mode, const std::string& reason, WorkerOp
     StdioMaster<double, double> master({python, faulty_worker, mode, marker}, options);
     auto summary = evaluate(master, learner, stop::learner_done(), {.retry = {.retries = 1}});
     expect_fault_handled(summary, learner, thirteen_fails, reason);
+    // Only 13 failed: tasks sent ahead to the lost worker went to the other.
+    for (const auto& e : summary.history.events) {
+      if (e.kind == EventKind::fail) {
+        EXPECT_EQ(e.x, 13.0) << e.text;
+      }
+    }
     // Replacements took over: still two workers, and they are alive.
-    EXPECT_EQ(master.capacity(), 2u);
+    EXPECT_EQ(master.capacity(), 2u * (1 + options.prefetch));
     EXPECT_EQ(master.worker_pids().size(), 2u);
     for (pid_t pid : master.worker_pids()) EXPECT_TRUE(subprocess::is_alive(pid));
   }
@@ -118,6 +125,57 @@ TEST(StdioMaster, HangingWorkerIsKilledAtItsTimeout) {
   const auto start = std::chrono::steady_clock::now();
   run_with_fault("hang", "timed out after 0.5 s and was killed", {.timeout = 0.5});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+/// Each fault again with two tasks sent ahead to each worker.
+class StdioMasterSendingAhead : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(StdioMasterSendingAhead, TasksALostWorkerHadNotStartedGoElsewhere) {
+  const std::string mode = GetParam();
+  const std::map<std::string, std::string> reasons = {
+      {"segfault", "killed by signal 11 (SIGSEGV)"},
+      {"exit3", "exited with status 3"},
+      {"hang", "timed out after 0.5 s and was killed"},
+      {"garbage", "not a JSON object"},
+      {"unknown_id", "replied to unknown id"},
+      {"close_stdout", "closed its stdout and was killed"}};
+  run_with_fault(mode, reasons.at(mode), {.timeout = 0.5, .prefetch = 2});
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, StdioMasterSendingAhead,
+                         ::testing::Values("segfault", "exit3", "hang", "garbage", "unknown_id",
+                                           "close_stdout"));
+
+TEST(StdioMaster, TasksSentAheadReachTheWorkerBeforeItsReply) {
+  // This worker answers a task only once the next one has arrived (or its
+  // stdin has ended): without tasks sent ahead it never answers.
+  const std::string marker = process_marker();
+  {
+    StdioMaster<double, double> master({python, faulty_worker, "in_pairs", marker},
+                                       {.workers = 1, .timeout = 5.0, .prefetch = 1});
+    EXPECT_EQ(master.capacity(), 2u);
+    for (TaskId id = 1; id <= 10; ++id) master.submit({id, static_cast<double>(id)});
+    for (TaskId id = 1; id <= 9; ++id) {
+      auto r = master.next();
+      ASSERT_TRUE(r.has_value());
+      ASSERT_TRUE(r->ok()) << r->error;
+      EXPECT_EQ(r->id, id);
+      EXPECT_EQ(*r->y, 2.0 * static_cast<double>(id));
+    }
+  }
+  EXPECT_TRUE(survivors(marker).empty());
+  {
+    StdioMaster<double, double> master({python, faulty_worker, "in_pairs", marker},
+                                       {.workers = 1, .timeout = 0.5});
+    master.submit({1, 1.0});
+    master.submit({2, 2.0});
+    auto r = master.next();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->id, 1u);
+    EXPECT_FALSE(r->ok());
+    EXPECT_NE(r->error.find("timed out"), std::string::npos) << r->error;
+  }
+  EXPECT_TRUE(survivors(marker).empty());
 }
 
 TEST(StdioMaster, WorkerPrintingGarbageIsReplaced) {
@@ -220,10 +278,13 @@ TEST(StdioMaster, SilentWorkerFailsToStartAfterItsStartTimeout) {
   EXPECT_TRUE(survivors(marker).empty());
 }
 
-TEST(StdioMaster, WorkersJoinAndLeaveDuringARun) {
+/// Starts with one worker, adds three at 20 points told, releases two at 80.
+void join_and_leave(std::size_t prefetch) {
+  const std::size_t per_worker = 1 + prefetch;
   const std::string marker = process_marker();
   {
-    StdioMaster<double, double> master({python, faulty_worker, "slow", marker}, {.workers = 1});
+    StdioMaster<double, double> master({python, faulty_worker, "slow", marker},
+                                       {.workers = 1, .prefetch = prefetch});
     SequenceLearner<double, double> learner(integers(120));
     std::size_t max_capacity = 0;
     RunOptions<double, double> options;
@@ -235,17 +296,25 @@ TEST(StdioMaster, WorkersJoinAndLeaveDuringARun) {
     };
     auto summary = evaluate(master, learner, stop::learner_done(), options);
     EXPECT_EQ(summary.progress.told, 120u);
-    EXPECT_EQ(max_capacity, 4u);
-    EXPECT_EQ(master.capacity(), 2u);
+    EXPECT_EQ(summary.progress.failed, 0u);
+    EXPECT_EQ(max_capacity, 4u * per_worker);
+    EXPECT_EQ(master.capacity(), 2u * per_worker);
     EXPECT_EQ(master.worker_pids().size(), 2u);
     std::set<int> workers;
     for (const auto& e : summary.history.events) {
       if (e.kind == EventKind::tell) workers.insert(e.worker);
     }
     EXPECT_EQ(workers.size(), 4u);
+    for (std::size_t i = 0; i < learner.size(); ++i) {
+      EXPECT_EQ(*learner.result(i), 2.0 * static_cast<double>(i));
+    }
   }
   EXPECT_TRUE(survivors(marker).empty());
 }
+
+TEST(StdioMaster, WorkersJoinAndLeaveDuringARun) { join_and_leave(0); }
+
+TEST(StdioMaster, WorkersJoinAndLeaveDuringARunWithTasksSentAhead) { join_and_leave(2); }
 
 TEST(StdioMaster, CancelDropsEverythingAndTheWorkersGoOn) {
   const std::string marker = process_marker();

@@ -305,6 +305,7 @@ struct RunSpec {
   py::object executor;
   py::object function;
   std::size_t workers = 1;
+  std::size_t prefetch = 0;  // for masters "workers" and "stdio": WorkerOptions::prefetch
   std::size_t max_batch = 64;
   std::optional<double> timeout;
   py::object goal;  // callable(learner) -> bool, or None
@@ -498,6 +499,7 @@ class RunHandle {
         WorkerOptions options;
         options.workers = spec_.workers;
         options.timeout = spec_.timeout;
+        options.prefetch = spec_.prefetch;
         StdioMaster<Value, Value> master(spec_.command, options, std::move(*spec_.started_workers));
         spec_.started_workers->clear();
         run_on(master);
@@ -756,6 +758,7 @@ PYBIND11_MODULE(_run, m) {
       .def_readwrite("executor", &RunSpec::executor)
       .def_readwrite("function", &RunSpec::function)
       .def_readwrite("workers", &RunSpec::workers)
+      .def_readwrite("prefetch", &RunSpec::prefetch)
       .def_readwrite("max_batch", &RunSpec::max_batch)
       .def_readwrite("timeout", &RunSpec::timeout)
       .def_readwrite("goal", &RunSpec::goal)

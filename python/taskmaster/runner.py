@@ -396,6 +396,7 @@ class Runner:
         retries: int = 0,
         timeout: Optional[float] = None,
         progress: bool = True,
+        prefetch: Optional[int] = None,
         _resume: bool = False,
     ) -> None:
         if retries < 0:
@@ -404,6 +405,8 @@ class Runner:
             raise ValueError(f"ntasks must be >= 1, got {ntasks}")
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        if prefetch is not None and not 0 <= prefetch <= 64:
+            raise ValueError(f"prefetch must be between 0 and 64, got {prefetch}")
         self.learner = learner
         self.history = os.fspath(history) if history is not None else None
         if _resume and self.history is None:
@@ -427,6 +430,15 @@ class Runner:
         self._to_fork: Optional[Callable[..., Any]] = None
         self._tool_slurm: Optional[dict] = None
         self._configure_master(spec, learner, executor, ntasks)
+        if spec.master == "workers":
+            # Our own worker program reads its tasks in order: one waiting
+            # behind the one it computes saves it a round trip per point.
+            spec.prefetch = 1 if prefetch is None else int(prefetch)
+        elif spec.master == "stdio":
+            spec.prefetch = int(prefetch or 0)
+        elif prefetch:
+            raise ValueError(f"prefetch applies to worker processes (executor=None) and WorkerProgram, "
+                             f"not to {type(executor).__name__}")
         if spec.master == "simulated" and (duration_goal is not None or end_time_goal is not None):
             raise ValueError("duration_goal and end_time_goal count wall time, and a Simulated run's time "
                              "is virtual: give npoints_goal, loss_goal or goal=")
@@ -751,7 +763,12 @@ def run(learner: Any, goal: Optional[Callable[[Any], bool]] = None, **options: A
     (module docstring), ``ntasks`` how many at once (default: the cores),
     ``history`` the file recording the run, ``seed`` the run's seed,
     ``retries`` how often a failed point is tried again, ``timeout`` the
-    seconds a point may take (worker processes and programs). Ctrl-C stops
+    seconds a point may take (worker processes and programs), ``prefetch``
+    how many points each worker process or :class:`WorkerProgram` is sent
+    beyond the one it computes, so that it goes on without waiting for the
+    loop (default 1 for worker processes, 0 for programs; 0 when every
+    point should be chosen knowing all results but those in progress; the
+    learner then has ``ntasks x (1 + prefetch)`` points pending). Ctrl-C stops
     asking and waits for the points in flight; a second Ctrl-C gives them up;
     either way the history is complete, the workers are gone, and
     KeyboardInterrupt is raised.

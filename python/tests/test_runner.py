@@ -86,6 +86,36 @@ def test_a_crashing_and_a_failing_function_fail_their_points_and_the_run_goes_on
     assert any(e["retry"] for e in fails) and any(not e["retry"] for e in fails)
 
 
+def crashes_between_0_1_and_0_2(x: float) -> float:
+    if 0.1 < x < 0.2:
+        os._exit(3)  # the worker process dies
+    return math.sin(5 * x)
+
+
+@pytest.mark.parametrize("prefetch", [None, 0, 2])
+def test_worker_processes_are_sent_points_ahead(tmp_path, prefetch) -> None:
+    """Each worker holds ``prefetch`` points (1 by default) beyond the one it
+    computes; a worker that dies hands on those it had not started."""
+    history = tmp_path / "run.jsonl"
+    learner = taskmaster.Learner1D(crashes_between_0_1_and_0_2, (-1, 1))
+    chosen = {} if prefetch is None else {"prefetch": prefetch}
+    summary = taskmaster.run(learner, npoints_goal=150, ntasks=2, history=history, progress=False, **chosen)
+    per_worker = 1 + (1 if prefetch is None else prefetch)
+    events = taskmaster.read_history(history)
+    assert {e["n"] for e in events if e["e"] == "capacity"} == {2 * per_worker}
+    in_flight = most = 0
+    for e in events:
+        in_flight += {"ask": 1, "tell": -1, "fail": -1}.get(e["e"], 0)
+        most = max(most, in_flight)
+    assert most == 2 * per_worker
+    # Only points in the crashing range failed, each with its worker's exit.
+    assert summary.failures
+    assert all(0.1 < x < 0.2 and "exited with status 3" in why for x, why in summary.failures), summary.failures
+    assert learner.npoints >= 150
+    assert all(learner.data[x] == math.sin(5 * x) for x in learner.data)
+    assert wait_until_gone("taskmaster/_worker.py") == []
+
+
 def test_a_hanging_function_times_out(tmp_path) -> None:
     def sometimes_hangs(x: float) -> float:
         if x == 0.0:
@@ -254,6 +284,10 @@ def test_bad_arguments() -> None:
         taskmaster.run(learner, npoints_goal=1, ntasks=0)
     with pytest.raises(ValueError, match="retries"):
         taskmaster.run(learner, npoints_goal=1, retries=-1)
+    with pytest.raises(ValueError, match="prefetch must be between 0 and 64, got -1"):
+        taskmaster.run(learner, npoints_goal=1, prefetch=-1)
+    with pytest.raises(ValueError, match="prefetch applies to worker processes"):
+        taskmaster.run(learner, npoints_goal=1, executor=taskmaster.Sequential(), prefetch=1)
     assert learner.npoints == 0
 
 

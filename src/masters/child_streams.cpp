@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 
 namespace taskmaster::detail {
 
@@ -14,13 +15,17 @@ ChildClock::time_point deadline_after(ChildClock::time_point start,
 }
 
 int poll_until(std::vector<pollfd>& fds, ChildClock::time_point wake) {
-  int timeout_ms = -1;
-  if (wake != ChildClock::time_point::max()) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(wake - ChildClock::now()).count();
-    timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 60'000));
-  }
-  return ::poll(fds.data(), fds.size(), timeout_ms);
+  if (wake == ChildClock::time_point::max()) return ::poll(fds.data(), fds.size(), -1);
+  // ppoll, not poll: a timeout in whole milliseconds would wake up to a
+  // millisecond late, after the reply that WorkerPool's anticipation wants
+  // to be awake for.
+  const auto left = std::clamp<ChildClock::duration>(
+      wake - ChildClock::now(), ChildClock::duration::zero(), std::chrono::minutes(1));
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+  const timespec timeout{
+      .tv_sec = static_cast<time_t>(seconds.count()),
+      .tv_nsec = static_cast<long>(std::chrono::nanoseconds(left - seconds).count())};
+  return ::ppoll(fds.data(), fds.size(), &timeout, nullptr);
 }
 
 void StderrCapture::read(subprocess::Child& child) {

@@ -4,7 +4,9 @@
     faulty_stdio_worker.py MODE MARKER
 
 It computes y = 2 x, except for x == 13, where it does what MODE says
-(die_between: exit right after answering; none: nothing special; slow: every task takes 10 ms). MARKER is only there so that the tests
+(die_between: exit right after answering; none: nothing special; slow: every task takes 10 ms;
+in_pairs: a task is answered only once the next one has come, or stdin has
+ended, which works only with tasks sent ahead). MARKER is only there so that the tests
 can find their processes in /proc.
 """
 
@@ -26,6 +28,18 @@ if mode == "silent":
 
 out.write('{"hello":"taskmaster-worker","protocol":1}\n')
 out.flush()
+
+if mode == "in_pairs":
+    held = None
+    for line in sys.stdin:
+        if held is not None:
+            out.write(json.dumps({"id": held["id"], "y": 2 * held["x"]}) + "\n")
+            out.flush()
+        held = json.loads(line)
+    if held is not None:
+        out.write(json.dumps({"id": held["id"], "y": 2 * held["x"]}) + "\n")
+        out.flush()
+    sys.exit(0)
 
 for line in sys.stdin:
     task = json.loads(line)

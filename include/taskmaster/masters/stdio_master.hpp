@@ -18,7 +18,7 @@ namespace taskmaster {
 /// Runs `options.workers` copies of a command that speak the JSON Lines
 /// worker protocol, each evaluating one task at a time: an instrument
 /// driver, a Python model, a long-lived simulation. Capacity is the number
-/// of workers.
+/// of workers, times 1 + `options.prefetch` when tasks are sent ahead.
 ///
 /// A worker that crashes, exits, closes its stdout, breaks the protocol
 /// (garbage, a line over `max_message_bytes`, a reply to an id it was not

@@ -11,11 +11,13 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -64,6 +66,16 @@ struct WorkerOptions {
   std::optional<std::filesystem::path> working_directory{};
   /// Extra environment variables for the workers.
   std::map<std::string, std::string> environment{};
+  /// Tasks each worker is sent ahead, beyond the one it computes: it
+  /// starts the next as soon as it has answered, without waiting for the
+  /// loop to read its reply and send it another (a round trip of a tenth of
+  /// a millisecond or more). The capacity becomes workers x (1 + prefetch),
+  /// so the learner chooses that many points at once. A task sent ahead is
+  /// never lost: when its worker dies before starting it, it goes to
+  /// another worker, without counting as a failure. The worker program
+  /// must read its tasks in order and answer each in turn (both worker
+  /// programs of this library and any line-by-line reader do).
+  std::size_t prefetch = 0;
 };
 
 /// The workers of a master could not be started, again and again (thrown by
@@ -142,7 +154,9 @@ class WorkerPool {
 
   ~WorkerPool() { shutdown(); }
 
-  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_.value(); }
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    return capacity_.value() * (1 + options_.prefetch);
+  }
 
   void add_workers(std::size_t n) {
     capacity_.add(n);
@@ -218,8 +232,11 @@ class WorkerPool {
     std::string read_buffer;
     std::size_t read_pos = 0;
     StderrCapture stderr_capture;
-    std::optional<Task<X>> task;
-    std::uint64_t generation = 0;
+    std::optional<Task<X>> task;   ///< the task it computes
+    std::uint64_t generation = 0;  ///< `task`'s
+    /// Tasks sent ahead (`WorkerOptions::prefetch`), in the order the
+    /// worker reads them, each with its generation.
+    std::deque<std::pair<Task<X>, std::uint64_t>> ahead;
     Clock::time_point started{};
     Clock::time_point deadline = Clock::time_point::max();
   };
@@ -317,18 +334,36 @@ class WorkerPool {
       if (!s || s->state != State::idle || (s->retiring && any_active)) continue;
       give_task(*s, queue_.take_waiting());
     }
+    // Then tasks sent ahead, one more per worker per round, so that they
+    // spread evenly; never to a worker that is starting or leaving.
+    for (std::size_t round = 0; round < options_.prefetch; ++round) {
+      for (auto& s : slots_) {
+        if (!queue_.has_waiting()) return;
+        if (!s || s->state != State::busy || s->retiring || s->ahead.size() != round) continue;
+        send_ahead(*s, queue_.take_waiting());
+      }
+    }
+  }
+
+  void send_ahead(Slot& s, Task<X> task) {
+    W::write_task(s.to_write, task.id, task.x);
+    s.ahead.emplace_back(std::move(task), generation_);
+    flush(s);
   }
 
   void give_task(Slot& s, Task<X> task) {
-    s.to_write.erase(0, s.written);
-    s.written = 0;
     W::write_task(s.to_write, task.id, task.x);
+    start_task(s, std::move(task), generation_);
+    flush(s);
+  }
+
+  /// `task` is the one `s` computes from now on.
+  void start_task(Slot& s, Task<X> task, std::uint64_t generation) {
     s.task = std::move(task);
-    s.generation = generation_;
+    s.generation = generation;
     s.state = State::busy;
     s.started = Clock::now();
     s.deadline = deadline_after(s.started, options_.timeout);
-    flush(s);
   }
 
   /// Returns false when the worker's stdin is gone.
@@ -385,7 +420,7 @@ class WorkerPool {
 
   /// When to look at the pipes without waiting for them to be ready:
   /// shortly before the earliest busy worker is expected to answer (its
-  /// start plus the typical duration of a task so far), then at once, again
+  /// start plus the shortest of the last tasks' times), then at once, again
   /// and again, until a little after. A reply is then read within
   /// microseconds, not a scheduler wake-up later: that is what keeps the
   /// workers busy when each reply must be answered by the next task (as
@@ -393,14 +428,24 @@ class WorkerPool {
   /// too short to sleep for are left to poll(2).
   [[nodiscard]] std::optional<Clock::time_point> anticipated_reply() const {
     using std::chrono::microseconds;
-    if (typical_duration_ < 300e-6) return std::nullopt;
+    // The shortest recent time, not an average: a reply read late (the
+    // thread slept through its arrival) looks longer than it was, and an
+    // average would push the next wake-up later still, past the replies it
+    // is meant to catch.
+    if (recent_count_ == 0) return std::nullopt;
+    const double shortest = *std::min_element(
+        recent_durations_.begin(),
+        recent_durations_.begin() + std::min(recent_count_, recent_durations_.size()));
+    if (shortest < 300e-6) return std::nullopt;
     auto earliest = Clock::time_point::max();
     for (const auto& s : slots_) {
-      if (s && s->state == State::busy) earliest = std::min(earliest, s->started);
+      // A worker with a task sent ahead goes on without waiting for this thread.
+      if (s && s->state == State::busy && s->ahead.empty())
+        earliest = std::min(earliest, s->started);
     }
     if (earliest == Clock::time_point::max()) return std::nullopt;
     const auto expected = earliest + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(typical_duration_));
+                                         std::chrono::duration<double>(shortest));
     const auto now = Clock::now();
     if (now < expected - microseconds(150)) return expected - microseconds(150);
     if (now < expected + microseconds(400)) return now;
@@ -464,24 +509,8 @@ class WorkerPool {
                     : fmt::format("replied to unknown id {} while idle", m.id));
       return;
     }
-    const double duration = std::chrono::duration<double>(Clock::now() - s.started).count();
-    typical_duration_ =
-        typical_duration_ == 0.0 ? duration : 0.8 * typical_duration_ + 0.2 * duration;
-    Task<X> task = std::move(*s.task);
-    s.task.reset();
-    s.state = State::idle;
-    s.deadline = Clock::time_point::max();
-    if (s.generation == generation_) {
-      if (m.y) {
-        queue_.deliver(
-            Result<X, Y>::success(task.id, std::move(task.x), std::move(*m.y), s.index, duration));
-      } else {
-        queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
-                                             fmt::format("worker {}: {}", s.index, m.error),
-                                             s.index, duration));
-      }
-    }
-    if (s.retiring &&
+    finish_task(s, std::move(m));
+    if (s.retiring && s.state == State::idle &&
         (queue_.has_waiting() ? std::any_of(slots_.begin(), slots_.end(),
                                             [](const auto& o) { return o && !o->retiring; })
                               : true)) {
@@ -491,9 +520,61 @@ class WorkerPool {
     dispatch();
   }
 
+  /// Hands on the reply `m` to the task `s` computes; `s` goes on to the
+  /// next task sent ahead, if any.
+  void finish_task(Slot& s, WireMessage<Y> m) {
+    const double duration = std::chrono::duration<double>(Clock::now() - s.started).count();
+    recent_durations_[recent_count_++ % recent_durations_.size()] = duration;
+    Task<X> task = std::move(*s.task);
+    const std::uint64_t generation = s.generation;
+    s.task.reset();
+    s.state = State::idle;
+    s.deadline = Clock::time_point::max();
+    if (!s.ahead.empty()) {
+      // The worker went on to the task sent ahead as soon as it had answered.
+      auto [next, next_generation] = std::move(s.ahead.front());
+      s.ahead.pop_front();
+      start_task(s, std::move(next), next_generation);
+    }
+    if (generation == generation_) {
+      if (m.y) {
+        queue_.deliver(
+            Result<X, Y>::success(task.id, std::move(task.x), std::move(*m.y), s.index, duration));
+      } else {
+        queue_.deliver(Result<X, Y>::failure(task.id, std::move(task.x),
+                                             fmt::format("worker {}: {}", s.index, m.error),
+                                             s.index, duration));
+      }
+    }
+  }
+
+  /// The replies a lost worker wrote before it went, still in its stdout
+  /// pipe (its death may be seen first on another pipe, e.g. by a task
+  /// sent ahead that can no longer be written): each answers its task, which
+  /// must not fail with the worker.
+  void take_last_replies(Slot& s) {
+    for (int i = 0; i < 64 && s.state != State::starting; ++i) {
+      if (subprocess::Child::read_available(s.child.stdout_fd(), s.read_buffer,
+                                            options_.max_message_bytes + 1) <= 0) {
+        break;
+      }
+    }
+    while (s.task) {
+      WireMessage<Y> m = W::read(std::string_view(s.read_buffer).substr(s.read_pos), true,
+                                 options_.max_message_bytes);
+      using Kind = typename WireMessage<Y>::Kind;
+      if (m.kind == Kind::need_more) return;
+      s.read_pos += m.consumed;
+      if (m.kind == Kind::ignore) continue;
+      if (m.kind != Kind::reply || m.id != s.task->id) return;
+      finish_task(s, std::move(m));
+    }
+  }
+
   void protocol_error(Slot& s, const std::string& what) {
     s.child.kill_group();
-    worker_lost(s, fmt::format("broke the protocol ({}) and was killed", what));
+    worker_lost(s, fmt::format("broke the protocol ({}) and was killed", what),
+                /*read_last_replies=*/false);
   }
 
   void check_deadlines() {
@@ -511,11 +592,13 @@ class WorkerPool {
   }
 
   /// The worker is gone (or must go): reap it, fail its task with the
-  /// reason, and start a replacement unless it was leaving anyway.
-  void worker_lost(Slot& s, std::string what) {
+  /// reason, and start a replacement unless it was leaving anyway. Replies
+  /// it wrote before it went count, unless it broke the protocol.
+  void worker_lost(Slot& s, std::string what, bool read_last_replies = true) {
     const auto index = static_cast<std::size_t>(s.index);
     const pid_t pid = s.child.pid();
     s.child.close_stdin();
+    if (read_last_replies) take_last_replies(s);
     s.child.close_stdout();
     // A crashing worker closes its pipes a moment before it can be reaped:
     // wait a little for its own exit status before killing it.
@@ -536,6 +619,11 @@ class WorkerPool {
       const double duration = std::chrono::duration<double>(Clock::now() - s.started).count();
       queue_.deliver(
           Result<X, Y>::failure(s.task->id, std::move(s.task->x), reason, s.index, duration));
+    }
+    // Tasks sent ahead never started: they go to the front of the queue,
+    // in their order, for the next worker free.
+    for (auto it = s.ahead.rbegin(); it != s.ahead.rend(); ++it) {
+      if (it->second == generation_) queue_.put_back(std::move(it->first));
     }
     const bool retiring = s.retiring;
     slots_[index].reset();  // `s` is gone from here on
@@ -558,7 +646,10 @@ class WorkerPool {
   std::uint64_t generation_ = 0;
   unsigned failed_starts_ = 0;
   std::uint64_t serials_ = 0;
-  double typical_duration_ = 0.0;  ///< seconds, a moving average of the replies' times
+  /// The last replies' times in seconds (a ring; `recent_count_` of them
+  /// so far). Each includes however late the reply was read.
+  std::array<double, 8> recent_durations_{};
+  std::size_t recent_count_ = 0;
   WorkerCapacity capacity_;
   std::atomic<std::size_t> to_add_{0};
   std::atomic<std::size_t> to_release_{0};
