@@ -11,8 +11,9 @@ Figures (each a median over fresh processes):
 - seconds from the call to the first evaluation, 2 worker processes;
 - utilization with a 10 ms function and 2 worker processes: time inside the
   function (as it measures itself) / (2 x wall time of the whole call,
-  workers' start included), for taskmaster and for python-adaptive with a
-  2-process pool.
+  workers' start included), for taskmaster (by default each worker holds
+  one point beyond the one it computes; also with ``prefetch=0``) and for
+  python-adaptive with a 2-process pool.
 
 When python-adaptive is not importable, its figures are the recorded ones
 (bench/README.md) and the output says so.
@@ -56,11 +57,12 @@ def child(library: str, kind: str, n: int) -> dict:
     if library == "taskmaster":
         import taskmaster
 
-        function = {"utilization": ten_ms, "first": clock}.get(kind, trivial)
+        function = {"utilization": ten_ms, "utilization_no_prefetch": ten_ms, "first": clock}.get(kind, trivial)
         learner = taskmaster.Learner1D(function, (-1, 1))
         executor = taskmaster.Sequential() if kind == "sequential" else None
+        chosen = {"prefetch": 0} if kind == "utilization_no_prefetch" else {}
         start = time.perf_counter()
-        taskmaster.run(learner, npoints_goal=n, executor=executor, ntasks=2, progress=False)
+        taskmaster.run(learner, npoints_goal=n, executor=executor, ntasks=2, progress=False, **chosen)
         wall = time.perf_counter() - start
     else:
         import concurrent.futures
@@ -77,7 +79,7 @@ def child(library: str, kind: str, n: int) -> dict:
         adaptive.BlockingRunner(learner, npoints_goal=n, executor=executor, ntasks=2)
         wall = time.perf_counter() - start
         executor.shutdown()
-    if kind == "utilization":
+    if kind.startswith("utilization"):
         inside = sum(learner.data.values())
         return {"utilization": inside / (2 * wall)}
     if kind == "first":
@@ -138,7 +140,10 @@ def main() -> int:
     n = 100 if args.quick else 1_000
     used = statistics.median(r["utilization"] for r in measure("taskmaster", "utilization", n, processes))
     report.figure("utilization_10ms_taskmaster", used, "fraction", target=0.97, points=n, workers=2,
-                  note="time in the function / (2 x wall), 2 worker processes")
+                  note="time in the function / (2 x wall), 2 worker processes (default: prefetch=1)")
+    used = statistics.median(r["utilization"] for r in measure("taskmaster", "utilization_no_prefetch", n, processes))
+    report.figure("utilization_10ms_taskmaster_prefetch_0", used, "fraction", points=n, workers=2,
+                  note="the same with prefetch=0: a point only to an idle worker")
     if with_adaptive:
         theirs = statistics.median(r["utilization"] for r in measure("adaptive", "utilization", n, processes))
     else:

@@ -96,6 +96,24 @@ TEST_F(Cli, RunsAPythonWorker) {
   EXPECT_EQ(run({"replay", history}).status, 0);
 }
 
+TEST_F(Cli, SendsTasksAheadToWorkersAndResumesTheSame) {
+  const auto history = path("ahead.jsonl");
+  const Outcome o = run({"run", "--bounds", "-1,1", "--goal", "npoints=40", "-j", "2", "--prefetch",
+                         "2", "--quiet", "--history", history, "--worker", python_worker});
+  ASSERT_EQ(o.status, 0) << o.err;
+  // The header keeps the setting; the learner had 2 x (1 + 2) points pending.
+  EXPECT_NE(read_file(history).find("\"prefetch\":2"), std::string::npos);
+  EXPECT_EQ(count_lines(history, "{\"e\":\"capacity\",\"n\":6,"), 1U);
+  const Outcome info = run({"info", history});
+  EXPECT_NE(info.out.find("workers 2 (each sent 2 ahead)"), std::string::npos) << info.out;
+  ASSERT_EQ(run({"resume", "--quiet", history, "--goal", "npoints=60"}).status, 0);
+  EXPECT_EQ(count_lines(history, "{\"e\":\"capacity\",\"n\":6,"), 2U);
+  const auto rows = exported(history);
+  ASSERT_EQ(rows.size(), 60U);
+  for (const auto& r : rows) EXPECT_NEAR(r[1], peak_function(r[0]), 1e-12);
+  EXPECT_EQ(run({"replay", history}).status, 0);
+}
+
 TEST_F(Cli, RunsATwoDimensionalLearnerWithAWorker) {
   const auto history = path("2d.jsonl");
   const Outcome o =

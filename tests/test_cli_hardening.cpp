@@ -200,6 +200,9 @@ TEST_F(CliHardening, NumbersOutOfRangeAreRefusedNamingTheFlag) {
       {{"run", "--bounds", "0,1", "-j", "0"}, "--workers"},
       {{"run", "--bounds", "0,1", "--retries", "-1"}, "--retries"},
       {{"run", "--bounds", "0,1", "--seed", "-1"}, "--seed"},
+      {{"run", "--bounds", "0,1", "--prefetch", "-1"}, "--prefetch"},
+      {{"run", "--bounds", "0,1", "--prefetch", "65"}, "--prefetch"},
+      {{"run", "--bounds", "0,1", "--prefetch", "1"}, "--prefetch"},  // a program per point
       {{"run", "--bounds", "0,1", "--timeout", "inf"}, "--timeout"},
       {{"run", "--bounds", "0,1", "--timeout", "1e300"}, "--timeout"},
       {{"run", "--bounds", "-1e308,1e308"}, "--bounds"},

@@ -150,6 +150,7 @@ def tool_config(
     timeout: Optional[float],
     seed: int,
     slurm: Optional[dict] = None,
+    prefetch: int = 0,
 ) -> Optional[dict]:
     """The header settings of the command for this run, or None when the
     command could not carry it on."""
@@ -162,6 +163,8 @@ def tool_config(
     else:
         config["worker"] = list(worker or [])
     config.update(workers=int(workers), retries=int(retries), timeout=timeout, seed=int(seed), master=master)
+    if prefetch and worker is not None:
+        config["prefetch"] = int(prefetch)
     if slurm is not None:
         config["slurm"] = slurm
     return config

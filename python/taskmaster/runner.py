@@ -589,7 +589,7 @@ class Runner:
         config = _tool_config.tool_config(
             learner, goals=goals, master="slurm" if self._tool_slurm else "local", workers=spec.workers,
             retries=spec.retries, timeout=spec.timeout, seed=spec.seed, slurm=self._tool_slurm,
-            **self._tool_program,
+            prefetch=spec.prefetch, **self._tool_program,
         )
         return meta if config is None else {**config, **meta}
 

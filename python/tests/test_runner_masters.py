@@ -213,11 +213,15 @@ def test_a_run_started_in_python_is_carried_on_by_the_command_line_tool(cli, tmp
     taskmaster.run(learner, npoints_goal=25, ntasks=2, history=history, progress=False, **options)
     meta = header_of(history)["meta"]
     assert meta["tool"] == "taskmaster" and meta["learner"] == "1d" and meta["loss"] == "curvature"
+    # The worker processes were sent a point ahead each; the tool does the same.
+    per_worker = 2 if executor == "python function" else 1
+    assert meta.get("prefetch", 0) == per_worker - 1
 
     info = tool(cli, "info", str(history)).stdout
     assert "1d" in info
     resumed = tool(cli, "resume", "-q", str(history), "--goal", "npoints=50")
     assert "resuming" in resumed.stderr
+    assert [e["n"] for e in events_of(history) if e["e"] == "capacity"][-1] == 2 * per_worker
     tool(cli, "replay", str(history))
     tool(cli, "plot", str(history), "-o", str(tmp_path / "python.png"))
     assert (tmp_path / "python.png").stat().st_size > 1000

@@ -285,6 +285,13 @@ void RunConfig::validate_settings() const {
   }
   if (retries > max_retries)
     throw UsageError(fmt::format("--retries: need 0 to {}, got {}", max_retries, retries));
+  if (prefetch > max_prefetch)
+    throw UsageError(fmt::format("--prefetch: need 0 to {}, got {}", max_prefetch, prefetch));
+  if (prefetch != 0 && worker.empty()) {
+    throw UsageError(
+        "--prefetch: tasks are sent ahead only to long-running --worker programs, and this run "
+        "has none");
+  }
   if (timeout && !(*timeout > 0 && *timeout <= max_seconds)) {
     throw UsageError(
         fmt::format("--timeout: need seconds > 0 and at most {:g}, got {}", max_seconds, *timeout));
@@ -320,6 +327,7 @@ nlohmann::json RunConfig::to_json() const {
   if (!command.empty()) j["command"] = command;
   if (!worker.empty()) j["worker"] = worker;
   j["workers"] = workers;
+  if (prefetch != 0) j["prefetch"] = prefetch;
   j["retries"] = retries;
   j["timeout"] = timeout ? nlohmann::json(*timeout) : nlohmann::json(nullptr);
   j["seed"] = seed;
@@ -359,6 +367,8 @@ RunConfig RunConfig::from_json(const nlohmann::json& j) {
     c.command = j.value("command", std::vector<std::string>{});
     c.worker = j.value("worker", std::vector<std::string>{});
     c.workers = std::min(header_count(j.at("workers"), "workers"), max_workers + 1);
+    if (j.contains("prefetch"))
+      c.prefetch = std::min(header_count(j.at("prefetch"), "prefetch"), max_prefetch + 1);
     if (j.contains("retries"))
       c.retries = static_cast<unsigned>(
           std::min(header_count(j.at("retries"), "retries"), max_retries + 1));

@@ -81,6 +81,7 @@ struct RunConfig {
   std::vector<std::string> command;  ///< one process per point (CommandMaster)
   std::vector<std::string> worker;   ///< long-running workers (StdioMaster)
   std::size_t workers = 1;
+  std::size_t prefetch = 0;  ///< tasks sent ahead to each --worker program (WorkerOptions)
   unsigned retries = 0;
   std::optional<double> timeout;
   std::uint64_t seed = 0;
@@ -119,6 +120,8 @@ struct RunConfig {
 
 /// The most programs (or SLURM jobs) a run keeps going at once.
 inline constexpr std::uint64_t max_workers = 100000;
+/// The most tasks sent ahead to a worker (`--prefetch`).
+inline constexpr std::uint64_t max_prefetch = 64;
 /// The most retries of a point.
 inline constexpr std::uint64_t max_retries = 1000000;
 /// The longest timeout or duration goal, in seconds (about 31 years): within

@@ -105,8 +105,9 @@ int info_command(const std::filesystem::path& path) {
   }
   fmt::print("program   {} ({}, master {})\n", program,
              c.command.empty() ? "workers, JSON Lines" : "one process per point", c.master);
-  fmt::print("settings  workers {}, retries {}, timeout {}, seed {}, goal {}\n", c.workers,
-             c.retries, c.timeout ? format_seconds(*c.timeout) : "none", c.seed,
+  fmt::print("settings  workers {}{}, retries {}, timeout {}, seed {}, goal {}\n", c.workers,
+             c.prefetch == 0 ? "" : fmt::format(" (each sent {} ahead)", c.prefetch), c.retries,
+             c.timeout ? format_seconds(*c.timeout) : "none", c.seed,
              fmt::join(input.latest_config.goals |
                            std::views::transform([](const Goal& g) { return g.to_string(); }),
                        " or "));

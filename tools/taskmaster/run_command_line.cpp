@@ -47,6 +47,7 @@ struct RunFlags {
   // Numbers are taken as text and read by config.cpp's parsers: CLI11 would
   // read "-1" as 2^64 - 1 workers.
   std::string workers = cli::default_workers(), retries = "0", timeout = "0", seed = "0";
+  std::string prefetch = "0";
   std::string slurm_cpus = "1";
   bool quiet = false;
   bool overwrite = false;
@@ -69,6 +70,7 @@ RunRequest request_from(const RunFlags& f, std::vector<std::string> command) {
   if (!f.worker.empty()) c.worker = split_words(f.worker);
   if (!f.worker.empty() && c.worker.empty()) throw UsageError("--worker: the command is empty");
   c.workers = workers_from(f.workers);
+  c.prefetch = parse_count("--prefetch", f.prefetch, 0, max_prefetch);
   c.retries = static_cast<unsigned>(parse_count("--retries", f.retries, 0, max_retries));
   if (const double timeout = parse_finite("--timeout", f.timeout); timeout != 0)
     c.timeout = timeout;
@@ -181,6 +183,11 @@ Subcommand add_run_command(CLI::App& app) {
       ->allow_extra_args(false);
   run->add_option("--slurm-dir", flags.slurm_directory,
                   "slurm: where job scripts and outputs go (default: next to the history)");
+  run->add_option("--prefetch", flags.prefetch,
+                  "Tasks sent ahead to each --worker program beyond the one it computes, so "
+                  "that it goes on without waiting for the next (the learner then has "
+                  "workers x (1 + N) points pending)")
+      ->capture_default_str();
   run->add_option("--retries", flags.retries, "Tries again a failed point this often")
       ->capture_default_str();
   run->add_option("--timeout", flags.timeout, "Seconds a point may take (0: no limit)");

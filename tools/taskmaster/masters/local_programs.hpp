@@ -30,8 +30,8 @@ decltype(auto) with_local_programs(const RunConfig& c, std::size_t workers, F&& 
             .workers = workers, .timeout = c.timeout, .single_component_as_number = true});
     return f(master);
   }
-  StdioMaster<X, nlohmann::json> master(c.worker,
-                                        WorkerOptions{.workers = workers, .timeout = c.timeout});
+  StdioMaster<X, nlohmann::json> master(
+      c.worker, WorkerOptions{.workers = workers, .timeout = c.timeout, .prefetch = c.prefetch});
   return f(master);
 }
 
