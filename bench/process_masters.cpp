@@ -172,6 +172,15 @@ std::vector<Measurement> run_all(const Sizes& sizes) {
     figures.push_back(f);
   }
   {
+    Measurement f{.name = "stdio_master_python_throughput_prefetch_1",
+                  .description = "the same, each worker sent a task ahead",
+                  .unit = "tasks/s",
+                  .tasks = sizes.stdio};
+    tk::StdioMaster<double, double> master(python_trivial(), {.workers = 2, .prefetch = 1});
+    measure(f, [&] { return tasks_per_second(master, sizes.stdio, f.name.c_str()); });
+    figures.push_back(f);
+  }
+  {
     Measurement f{.name = "command_master_spawns",
                   .description = "CommandMaster, /bin/echo {x} per task",
                   .unit = "spawns/s",
@@ -199,6 +208,15 @@ std::vector<Measurement> run_all(const Sizes& sizes) {
                   .tasks = sizes.utilization,
                   .target = 0.98};
     tk::StdioMaster<double, double> master(python_sleeper(), {.workers = 2});
+    measure(f, [&] { return utilization(master, sizes.utilization, 2, f.name.c_str()); });
+    figures.push_back(f);
+  }
+  {
+    Measurement f{.name = "stdio_master_utilization_prefetch_1",
+                  .description = "the same, each worker sent a task ahead",
+                  .unit = "fraction",
+                  .tasks = sizes.utilization};
+    tk::StdioMaster<double, double> master(python_sleeper(), {.workers = 2, .prefetch = 1});
     measure(f, [&] { return utilization(master, sizes.utilization, 2, f.name.c_str()); });
     figures.push_back(f);
   }
